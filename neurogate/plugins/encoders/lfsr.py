@@ -1,0 +1,263 @@
+"""``lfsr``: Fibonacci LFSR + comparator stochastic number generator.
+
+Semantics (one clock cycle per step, ``s_0 = seed``)::
+
+    bit_t     = 1 if s_t < x_t else 0                 (compare, then advance)
+    feedback  = XOR of bits (tap - 1) of s_t          (for width 16: bits 15, 13, 12, 10)
+    s_{t+1}   = ((s_t << 1) & mask) | feedback
+
+Both outputs are registered (latency 1): after step ``t`` the ``bit`` port shows ``bit_t``
+and the ``state`` port shows ``s_{t+1}``, the generator state other components may share.
+With the defaults this is bit-compatible with SC-NeuroCore 3.16's ``sc_bitstream_encoder.v``.
+
+>>> import neurogate as ng
+>>> enc = ng.component("lfsr")
+>>> [hex(s) for s in lfsr_states(16, enc.taps, 0xACE1, 4)]
+['0xace1', '0x59c3', '0xb387', '0x670f']
+>>> out = enc.model(n=1).run({"x": [0x8000] * 8})
+>>> out["bit"][:, 0].tolist()
+[0, 1, 0, 1, 0, 0, 1, 1]
+"""
+
+from __future__ import annotations
+
+import math
+from functools import reduce
+from operator import xor
+
+import numpy as np
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import wiring
+
+from neurogate.core.component import Component, Int, Model, Optional, Param, Port
+from neurogate.core.hookspecs import hookimpl
+
+__all__ = ["LFSR", "MAXIMAL_TAPS", "is_maximal", "lfsr_states", "lfsr_step_hdl"]
+
+#: The default seed (masked to the width; its bit 0 is set, so it is never the lock-up state).
+DEFAULT_SEED = 0xACE1
+
+#: Maximal-length Fibonacci taps (1-based bit positions, MSB first) for widths 3..32.
+#: Mostly Xilinx XAPP052; width 16 uses x^16 + x^14 + x^13 + x^11 + 1 (SC-NeuroCore's).
+MAXIMAL_TAPS: dict[int, tuple[int, ...]] = {
+    3: (3, 2), 4: (4, 3), 5: (5, 3), 6: (6, 5), 7: (7, 6), 8: (8, 6, 5, 4), 9: (9, 5),
+    10: (10, 7), 11: (11, 9), 12: (12, 6, 4, 1), 13: (13, 4, 3, 1), 14: (14, 5, 3, 1),
+    15: (15, 14), 16: (16, 14, 13, 11), 17: (17, 14), 18: (18, 11), 19: (19, 6, 2, 1),
+    20: (20, 17), 21: (21, 19), 22: (22, 21), 23: (23, 18), 24: (24, 23, 22, 17),
+    25: (25, 22), 26: (26, 6, 2, 1), 27: (27, 5, 2, 1), 28: (28, 25), 29: (29, 27),
+    30: (30, 6, 4, 1), 31: (31, 28), 32: (32, 22, 2, 1),
+}  # fmt: skip
+
+
+# -- GF(2) helpers --------------------------------------------------------------------------
+def _step(width: int, taps: tuple[int, ...], s: int) -> int:
+    fb = 0
+    for t in taps:
+        fb ^= (s >> (t - 1)) & 1
+    return ((s << 1) & ((1 << width) - 1)) | fb
+
+
+def _linear_map(width, taps, k):
+    """Return the images of the basis vectors under ``k`` LFSR steps (a GF(2) matrix)."""
+
+    def apply(images, v):
+        out = 0
+        j = 0
+        while v:
+            if v & 1:
+                out ^= images[j]
+            v >>= 1
+            j += 1
+        return out
+
+    result = [1 << j for j in range(width)]  # identity
+    power = [_step(width, taps, 1 << j) for j in range(width)]  # one step
+    while k:
+        if k & 1:
+            result = [apply(power, r) for r in result]
+        power = [apply(power, p) for p in power]
+        k >>= 1
+    return lambda v: apply(result, v)
+
+
+def lfsr_states(width: int, taps: tuple[int, ...], seed: int, count: int, start: int = 0):
+    """Return ``s_start .. s_{start+count-1}`` as a ``uint64`` array, computed in parallel lanes.
+
+    The sequence is split into lanes whose start states come from GF(2) jump-ahead, so the
+    cost is ``O(count / lanes + lanes)`` NumPy operations rather than ``count`` Python steps.
+    """
+    if count <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    lanes = max(1, min(4096, math.isqrt(count)))
+    per_lane = -(-count // lanes)
+    jump = _linear_map(width, taps, per_lane)
+    state = _linear_map(width, taps, start)(seed) if start else seed
+    starts = np.empty(lanes, dtype=np.uint64)
+    for j in range(lanes):
+        starts[j] = state
+        state = jump(state)
+    out = np.empty((lanes, per_lane), dtype=np.uint64)
+    s = starts
+    mask = np.uint64((1 << width) - 1)
+    fb = np.empty_like(s)
+    tmp = np.empty_like(s)
+    shifts = [np.uint64(t - 1) for t in taps]
+    one = np.uint64(1)
+    for i in range(per_lane):
+        out[:, i] = s
+        np.right_shift(s, shifts[0], out=fb)
+        for sh in shifts[1:]:
+            np.right_shift(s, sh, out=tmp)
+            np.bitwise_xor(fb, tmp, out=fb)
+        np.bitwise_and(fb, one, out=fb)
+        s = np.left_shift(s, one)
+        np.bitwise_and(s, mask, out=s)
+        np.bitwise_or(s, fb, out=s)
+    return out.reshape(-1)[:count]
+
+
+def _prime_factors(n: int) -> list[int]:
+    factors, d = [], 2
+    while d * d <= n:
+        if n % d == 0:
+            factors.append(d)
+            while n % d == 0:
+                n //= d
+        d += 1
+    if n > 1:
+        factors.append(n)
+    return factors
+
+
+def is_maximal(width: int, taps: tuple[int, ...]) -> bool:
+    """Return whether ``taps`` give the maximal period ``2**width - 1`` (primitive polynomial)."""
+    period = (1 << width) - 1
+    if _linear_map(width, taps, period)(1) != 1:
+        return False
+    return all(_linear_map(width, taps, period // q)(1) != 1 for q in _prime_factors(period))
+
+
+def _taps_rule(where, value):
+    if value is None:
+        return None
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{where} must be None or a sequence of bit positions, not {value!r}")
+    taps = tuple(value)
+    if not all(isinstance(t, int) and not isinstance(t, bool) for t in taps):
+        raise TypeError(f"{where} must be None or a sequence of bit positions, not {value!r}")
+    return tuple(sorted(set(taps), reverse=True))
+
+
+def lfsr_step_hdl(state: Signal, taps: tuple[int, ...]):
+    """Return the Amaranth expression of the next LFSR state (shift left, feedback into bit 0)."""
+    feedback = reduce(xor, [state[t - 1] for t in taps])
+    return Cat(feedback, state[:-1])
+
+
+# -- the component ----------------------------------------------------------------------------
+class LFSR(Component):
+    """Fibonacci LFSR + comparator stochastic number generator (SNG).
+
+    Members
+    -------
+    x : in, unsigned ``width``
+        The value to encode; ``P(bit = 1) = x / 2**width`` over a full period (exactly
+        ``x - 1`` ones in ``2**width - 1`` steps for ``x >= 1``, since 0 never occurs).
+    bit : out, 1
+        The bitstream, registered.
+    state : out, unsigned ``width``
+        The generator state after the step, for other components to share.
+    """
+
+    name = "lfsr"
+    kind = "encoder"
+
+    width = Param(16, Int(3, 32), "LFSR and comparator width in bits")
+    seed = Param(
+        None, Optional(Int()), "initial state s_0, nonzero (default: 0xACE1 masked to width)"
+    )
+    taps = Param(
+        None, _taps_rule, "feedback taps as 1-based bit positions (default: maximal, from table)"
+    )
+
+    def validate(self):
+        width, seed, taps = self.width, self.seed, self.taps
+        if seed is None:
+            seed = self._values["seed"] = DEFAULT_SEED & ((1 << width) - 1)
+        if not 0 <= seed < (1 << width):
+            raise ValueError(
+                f"lfsr.seed must fit unsigned {width}-bit [0, {(1 << width) - 1}], not {seed!r}"
+            )
+        if seed == 0:
+            raise ValueError("lfsr.seed must be nonzero (0 is the LFSR lock-up state), not 0")
+        if taps is None:
+            self._values["taps"] = MAXIMAL_TAPS[width]
+            return
+        if not all(1 <= t <= width for t in taps) or width not in taps:
+            raise ValueError(
+                f"lfsr.taps must be bit positions in 1..{width} including {width}, not {taps!r}"
+            )
+        if not is_maximal(width, taps):
+            raise ValueError(
+                f"lfsr.taps must give a maximal-length sequence (period {(1 << width) - 1}) "
+                f"for width {width}, not {taps!r}"
+            )
+
+    @property
+    def ports(self):
+        return {
+            "x": Port("in", self.width, False, "value to encode"),
+            "bit": Port("out", 1, False, "bitstream, 1 when state < x"),
+            "state": Port("out", self.width, False, "generator state after the step"),
+        }
+
+    @property
+    def latency(self):
+        return 1
+
+    def model(self, n=1):
+        return LFSRModel(self, n)
+
+    def create(self):
+        return LFSRGateware(self)
+
+
+class LFSRModel(Model):
+    """Bit-true model of :class:`LFSR`; ``n`` instances share parameters (and so the seed)."""
+
+    def reset(self):
+        self._t = 0
+
+    def _run(self, inputs, steps):
+        p = self.component
+        states = lfsr_states(p.width, p.taps, p.seed, steps + 1, start=self._t)
+        self._t = (self._t + steps) % ((1 << p.width) - 1)
+        dtype = np.int64 if p.width > 31 else np.int32
+        cur = states[:-1].astype(dtype)
+        bit = (cur[:, None] < inputs["x"]).view(np.uint8)
+        nxt = np.broadcast_to(states[1:].astype(dtype)[:, None], (steps, self.n)).copy()
+        return {"bit": bit, "state": nxt}
+
+
+class LFSRGateware(wiring.Component):
+    """Gateware of :class:`LFSR` (ports as in its Members section)."""
+
+    def __init__(self, params: LFSR):
+        self._params = params
+        super().__init__(params.signature())
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self._params
+        s = Signal(p.width, init=p.seed)
+        m.d.sync += [
+            s.eq(lfsr_step_hdl(s, p.taps)),
+            self.bit.eq(s < self.x),
+        ]
+        m.d.comb += self.state.eq(s)
+        return m
+
+
+@hookimpl
+def neurogate_register_components():
+    return [LFSR]
