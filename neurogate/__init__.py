@@ -71,4 +71,3 @@ def component(name: str, /, pm: PluginManager | None = None, **params) -> Compon
         known = ", ".join(available) or "(none)"
         raise LookupError(f"no component named {name!r}; known components: {known}")
     return available[name](**params)
-

@@ -400,8 +400,7 @@ def check_inputs(component: Component, inputs, steps, n):
             arr = np.broadcast_to(arr[:, None], (arr.shape[0], n))
         if arr.ndim != 2 or arr.shape[1] != n:
             raise ValueError(
-                f"{component.name} input {key!r} must have shape (T, {n}) or (T,), "
-                f"not {arr.shape}"
+                f"{component.name} input {key!r} must have shape (T, {n}) or (T,), not {arr.shape}"
             )
         if steps is None:
             steps = arr.shape[0]

@@ -96,9 +96,16 @@ def _progress_bar(total: int, desc: str, enabled: bool | None):
     return tqdm(total=total, desc=desc, unit="cyc", leave=False, disable=None)
 
 
-def run(target: Component, inputs: Mapping | None = None, backend: str = "model", *,
-        steps: int | None = None, n: int | None = None, progress: bool | None = None,
-        vcd: str | None = None) -> dict[str, np.ndarray]:
+def run(
+    target: Component,
+    inputs: Mapping | None = None,
+    backend: str = "model",
+    *,
+    steps: int | None = None,
+    n: int | None = None,
+    progress: bool | None = None,
+    vcd: str | None = None,
+) -> dict[str, np.ndarray]:
     """Run ``target`` on ``backend`` and return ``{output_port: (T, n) int array}``.
 
     Parameters
@@ -150,9 +157,16 @@ class Comparison:
         return next(iter(first.values())).shape[0]
 
 
-def compare(target: Component, stimulus: Mapping | None = None,
-            backends: Sequence[str] = ("model", "pysim"), *, steps: int = 200, n: int = 4,
-            seed: int | None = None, progress: bool | None = None) -> Comparison:
+def compare(
+    target: Component,
+    stimulus: Mapping | None = None,
+    backends: Sequence[str] = ("model", "pysim"),
+    *,
+    steps: int = 200,
+    n: int = 4,
+    seed: int | None = None,
+    progress: bool | None = None,
+) -> Comparison:
     """Run ``target`` on every backend and raise :class:`MismatchError` at the first difference.
 
     Without ``stimulus``, a random one of ``steps`` x ``n`` is drawn from ``seed`` (a fresh seed
@@ -166,8 +180,7 @@ def compare(target: Component, stimulus: Mapping | None = None,
         stimulus = random_inputs(target, steps, n, seed)
     else:
         stimulus = dict(stimulus)
-        n = next((np.asarray(v).shape[1] for v in stimulus.values()
-                  if np.asarray(v).ndim == 2), 1)
+        n = next((np.asarray(v).shape[1] for v in stimulus.values() if np.asarray(v).ndim == 2), 1)
     arrays, steps = check_inputs(target, stimulus, steps if not stimulus else None, n)
     outputs = {b: run(target, arrays, b, steps=steps, n=n, progress=progress) for b in backends}
     ref_name = backends[0]
@@ -180,8 +193,14 @@ def compare(target: Component, stimulus: Mapping | None = None,
                 raise MismatchError(
                     f"{target!r}: port {port!r} has shape {a.shape} on {ref_name} "
                     f"but {b.shape} on {other} (seed={seed})",
-                    step=None, port=port, instance=None, expected=a, actual=b,
-                    backends=(ref_name, other), seed=seed)
+                    step=None,
+                    port=port,
+                    instance=None,
+                    expected=a,
+                    actual=b,
+                    backends=(ref_name, other),
+                    seed=seed,
+                )
             diff = np.argwhere(a != b)
             if len(diff):
                 step, inst = (int(x) for x in diff[0])
@@ -192,6 +211,12 @@ def compare(target: Component, stimulus: Mapping | None = None,
                     f"{ref_name}={int(a[step, inst])}, {other}={int(b[step, inst])} "
                     f"[inputs: {rows or 'none'}] "
                     f"({len(diff)} differing values; seed={seed}; {target!r})",
-                    step=step, port=port, instance=inst, expected=int(a[step, inst]),
-                    actual=int(b[step, inst]), backends=(ref_name, other), seed=seed)
+                    step=step,
+                    port=port,
+                    instance=inst,
+                    expected=int(a[step, inst]),
+                    actual=int(b[step, inst]),
+                    backends=(ref_name, other),
+                    seed=seed,
+                )
     return Comparison(target, tuple(backends), arrays, outputs, seed)

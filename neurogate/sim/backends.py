@@ -31,8 +31,16 @@ class Backend:
         """Return why this backend cannot run here (a missing simulator), or ``None``."""
         return None
 
-    def run(self, component: Component, inputs: dict, steps: int, n: int, *, progress=None,
-            vcd: str | None = None) -> dict[str, np.ndarray]:
+    def run(
+        self,
+        component: Component,
+        inputs: dict,
+        steps: int,
+        n: int,
+        *,
+        progress=None,
+        vcd: str | None = None,
+    ) -> dict[str, np.ndarray]:
         """Run ``steps`` steps of ``n`` instances; return every output port as ``(T, n)``."""
         raise NotImplementedError
 
