@@ -118,9 +118,9 @@ class PluginManager(pluggy.PluginManager):
         found: dict[str, Registered] = {}
         failures: list[UnavailablePlugin] = []
         hook = getattr(self.hook, hook_name)
-        # pluggy calls the last registered first; go in registration order instead, so that
-        # built-ins win name clashes.
-        for impl in reversed(hook.get_hookimpls()):
+        # get_hookimpls() is in registration order (pluggy *calls* them in reverse), so the
+        # built-ins, registered first, keep their names in a clash.
+        for impl in hook.get_hookimpls():
             origin = self.origin_of(impl.plugin_name)
             try:
                 result = impl.function()
