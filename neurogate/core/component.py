@@ -251,6 +251,7 @@ class Component:
                 value = spec.rule(f"{self.name}.{key}", value)
             values[key] = value
         object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_given", dict(params))
         self.validate()
 
     def validate(self) -> None:
@@ -275,8 +276,12 @@ class Component:
         return dict(self._values)
 
     def replace(self, **changes) -> Component:
-        """Return a copy with some parameters changed (validated again)."""
-        return type(self)(**{**self._values, **changes})
+        """Return a copy with some parameters changed (validated again).
+
+        Parameters that were left to their defaults stay defaults, so defaults that depend on
+        other parameters (such as ``lfsr``'s seed and taps on its width) follow the change.
+        """
+        return type(self)(**{**self._given, **changes})
 
     def __eq__(self, other):
         return type(self) is type(other) and self._values == other._values
