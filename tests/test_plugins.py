@@ -205,13 +205,3 @@ def test_builtin_list_is_one_line_per_plugin():
         if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "BUILTIN_PLUGINS"
     ]
     assert len(lines) == 1
-
-
-def test_replace_keeps_defaults_that_depend_on_other_parameters():
-    enc = ng.component("lfsr", pm=get_plugin_manager(autoload=False))
-    small = enc.replace(width=8)
-    assert (small.seed, small.taps) == (0xE1, (8, 6, 5, 4))
-    assert enc.replace(seed=5).replace(width=8).seed == 5
-    assert small == ng.component("lfsr", width=8)
-    assert hash(small) == hash(ng.component("lfsr", width=8))
-    assert small != enc
