@@ -85,7 +85,12 @@ def cmd_plugins(args) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"Components ({len(comps)}):")
     for row in rows:
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3])
+        print(
+            "  "
+            + "  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True))
+            + "  "
+            + row[3]
+        )
     print(f"\nSimulation backends ({len(backends)}):")
     for name, reg in sorted(backends.items()):
         reason = reg.obj.unavailable_reason()
@@ -129,7 +134,9 @@ def cmd_rtl(args) -> int:
     else:
         with open(args.output, "w") as f:
             f.write(header + text)
-        print(f"wrote {args.output} (module {top}, {len(text.splitlines())} lines)", file=sys.stderr)
+        print(
+            f"wrote {args.output} (module {top}, {len(text.splitlines())} lines)", file=sys.stderr
+        )
     return 0
 
 

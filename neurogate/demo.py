@@ -13,6 +13,7 @@ simulator, and the two must agree on every spike and membrane value, cycle by cy
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -130,9 +131,7 @@ def _raster(spikes: np.ndarray, width: int = 72) -> list[str]:
     edges = np.linspace(0, steps, cols + 1).astype(int)
     lines = []
     for i in range(spikes.shape[1]):
-        row = "".join(
-            "|" if spikes[a:b, i].any() else "." for a, b in zip(edges[:-1], edges[1:], strict=True)
-        )
+        row = "".join("|" if spikes[a:b, i].any() else "." for a, b in itertools.pairwise(edges))
         lines.append(row)
     return lines
 
