@@ -4,7 +4,7 @@ The Sphinx doctest builder runs every example in docs/ (``.. doctest::`` blocks)
 renders the API reference from the docstrings with warnings as errors. Every ``$ neurogate ...``
 command line shown in docs/cli.rst is run and must succeed (or, when the page shows a
 ``neurogate: error:`` line after it, fail with exactly that message); every option of every
-subcommand must be documented there.
+subcommand must be documented there, and every built-in component and hook in docs/api.rst.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from neurogate.cli import build_parser
+from neurogate.core import hookspecs
+from neurogate.core.plugins import get_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -110,3 +112,16 @@ def test_cli_page_documents_every_option():
                 if option in ("-h", "--help"):
                     continue
                 assert option in section, f"`neurogate {name} {option}` is not documented"
+
+
+# -- docs/api.rst ---------------------------------------------------------------------------------
+def test_api_page_documents_every_builtin_component_and_hook():
+    page = (DOCS / "api.rst").read_text()
+    pm = get_plugin_manager(autoload=False)
+    for name, reg in pm.components().items():
+        module = reg.obj.__module__
+        assert f".. automodule:: {module}\n" in page, f"component {name!r}: add {module} to api.rst"
+    hooks = [n for n in dir(hookspecs) if n.startswith("neurogate_")]
+    assert hooks
+    for hook in hooks:
+        assert f"neurogate.core.hookspecs.{hook}\n" in page, f"hook {hook}: add it to api.rst"

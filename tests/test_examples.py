@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from amaranth.hdl import Fragment
 
 import neurogate as ng
 from neurogate.core.plugins import ENTRY_POINT_GROUP
@@ -51,7 +52,9 @@ def test_contract(iaf_class):
         "spike": ("out", 1, False),
         "v": ("out", 10, True),
     }
-    assert set(iaf.create().signature.members) == set(iaf.ports)
+    dut = iaf.create()
+    assert set(dut.signature.members) == set(iaf.ports)
+    Fragment.get(dut, None)  # elaborates (and so uses) it
     assert iaf.replace(reset="zero").reset == "zero"
 
 
