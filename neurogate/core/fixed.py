@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from amaranth.hdl import Mux, Shape, Value, signed, unsigned
+from amaranth.hdl import Const, Mux, Shape, Value, signed, unsigned
 
 __all__ = ["OVERFLOW_POLICIES", "FixedFormat"]
 
@@ -129,6 +129,8 @@ class FixedFormat:
     def wrap_array(self, raw, out=None):
         """Keep the low ``width`` bits of ``raw`` (two's complement when signed)."""
         raw = np.asarray(raw)
+        if raw.ndim == 0 and out is None:
+            return self.wrap_array(raw.reshape(1))[0]
         if raw.dtype == object:
             mask = (1 << self.width) - 1
             res = np.frompyfunc(lambda v: self._wrap_int(int(v) & mask), 1, 1)(raw)
@@ -167,8 +169,12 @@ class FixedFormat:
         ``value`` is an exact (wide enough) Amaranth expression; the result has :attr:`shape`.
         """
         value = Value.cast(value)
+        if len(value) < self.width:
+            # Extend (by sign or zero, as the value's shape says) before taking the low bits.
+            value = value + Const(0, unsigned(self.width))
         low = value[: self.width]
         low = low.as_signed() if self.signed else low.as_unsigned()
         if self.overflow == "wrap":
             return low
-        return Mux(value > self.max, self.max, Mux(value < self.min, self.min, low))
+        hi, lo = Const(self.max, self.shape), Const(self.min, self.shape)
+        return Mux(value > self.max, hi, Mux(value < self.min, lo, low))

@@ -78,6 +78,16 @@ class PluginManager(pluggy.PluginManager):
             failures += self._collect(hook_name)[1]
         return failures
 
+    def register(self, plugin, name=None):
+        """Register ``plugin`` (pluggy's method; also forgets what the hooks returned before)."""
+        self._collected.clear()
+        return super().register(plugin, name)
+
+    def unregister(self, plugin=None, name=None):
+        """Unregister a plugin (pluggy's method; also forgets what the hooks returned before)."""
+        self._collected.clear()
+        return super().unregister(plugin, name)
+
     def register_plugin(self, plugin: object, name: str, origin: str) -> bool:
         """Register ``plugin`` under ``name``; on failure record it as unavailable."""
         self._collected.clear()

@@ -27,7 +27,7 @@ __all__ = [
     "BackendUnavailableError",
     "Comparison",
     "MismatchError",
-    "backends",
+    "available_backends",
     "compare",
     "random_inputs",
     "run",
@@ -53,7 +53,6 @@ class BackendUnavailableError(RuntimeError):
 
 
 def _registered_backends(pm=None) -> dict[str, type]:
-    """Return ``{name: backend class}`` for every registered simulation backend."""
     from neurogate import plugin_manager
 
     pm = pm or plugin_manager()
@@ -72,7 +71,9 @@ def _backend(name: str, pm=None):
     return cls()
 
 
-backends = _registered_backends
+def available_backends(pm=None) -> dict[str, type]:
+    """Return ``{name: backend class}`` for every registered simulation backend."""
+    return _registered_backends(pm)
 
 
 def random_inputs(component: Component, steps: int, n: int = 1, seed: int | None = 0):
@@ -86,6 +87,12 @@ def random_inputs(component: Component, steps: int, n: int = 1, seed: int | None
         fmt = port.format
         stim[key] = rng.integers(fmt.min, fmt.max, size=(steps, n), endpoint=True, dtype=np.int64)
     return stim
+
+
+def _instances(inputs) -> int:
+    """The instance count of a stimulus: the width of its 2-D arrays (1 if all are 1-D)."""
+    widths = {np.shape(v)[1] for v in (inputs or {}).values() if np.ndim(v) == 2}
+    return max(widths) if widths else 1
 
 
 def _progress_bar(total: int, desc: str, enabled: bool | None):
@@ -126,11 +133,7 @@ def run(
     Row ``t`` of every output is the value after step ``t``, whatever the backend and latency.
     """
     if n is None:
-        n = 1
-        for value in (inputs or {}).values():
-            arr = np.asarray(value)
-            n = arr.shape[1] if arr.ndim == 2 else 1
-            break
+        n = _instances(inputs)
     arrays, steps = check_inputs(target, inputs, steps, n)
     impl = _backend(backend)
     if backend == "model":
@@ -186,37 +189,33 @@ def compare(
     ref_name = backends[0]
     ref = outputs[ref_name]
     for other in backends[1:]:
-        got = outputs[other]
-        for port in target.outputs:
-            a, b = np.asarray(ref[port]), np.asarray(got[port])
-            if a.shape != b.shape:
-                raise MismatchError(
-                    f"{target!r}: port {port!r} has shape {a.shape} on {ref_name} "
-                    f"but {b.shape} on {other} (seed={seed})",
-                    step=None,
-                    port=port,
-                    instance=None,
-                    expected=a,
-                    actual=b,
-                    backends=(ref_name, other),
-                    seed=seed,
-                )
-            diff = np.argwhere(a != b)
-            if len(diff):
-                step, inst = (int(x) for x in diff[0])
-                rows = "; ".join(f"{k}={int(arrays[k][step, inst])}" for k in arrays)
-                raise MismatchError(
-                    f"{ref_name} and {other} differ first at step {step} (cycle "
-                    f"{step + target.latency}), port {port!r}, instance {inst}: "
-                    f"{ref_name}={int(a[step, inst])}, {other}={int(b[step, inst])} "
-                    f"[inputs: {rows or 'none'}] "
-                    f"({len(diff)} differing values; seed={seed}; {target!r})",
-                    step=step,
-                    port=port,
-                    instance=inst,
-                    expected=int(a[step, inst]),
-                    actual=int(b[step, inst]),
-                    backends=(ref_name, other),
-                    seed=seed,
-                )
+        _check_equal(target, arrays, ref_name, ref, other, outputs[other], seed)
     return Comparison(target, tuple(backends), arrays, outputs, seed)
+
+
+def _check_equal(target, arrays, ref_name, ref, other, got, seed):
+    """Raise :class:`MismatchError` at the earliest step where any output port differs."""
+    first = None  # (step, port order, port, instance, count)
+    for order, port in enumerate(target.outputs):
+        a, b = np.asarray(ref[port]), np.asarray(got[port])
+        if a.shape != b.shape:
+            raise MismatchError(
+                f"{target!r}: port {port!r} has shape {a.shape} on {ref_name} "
+                f"but {b.shape} on {other} (seed={seed})",
+                step=None, port=port, instance=None, expected=a, actual=b,
+                backends=(ref_name, other), seed=seed)  # fmt: skip
+        diff = np.argwhere(a != b)
+        if len(diff):
+            step, inst = (int(x) for x in diff[0])
+            if first is None or (step, order) < first[:2]:
+                first = (step, order, port, inst, int(a[step, inst]), int(b[step, inst]), len(diff))
+    if first is None:
+        return
+    step, _, port, inst, expected, actual, count = first
+    rows = "; ".join(f"{k}={int(arrays[k][step, inst])}" for k in arrays)
+    raise MismatchError(
+        f"{ref_name} and {other} differ first at step {step} (cycle {step + target.latency}), "
+        f"port {port!r}, instance {inst}: {ref_name}={expected}, {other}={actual} "
+        f"[inputs: {rows or 'none'}] ({count} differing values; seed={seed}; {target!r})",
+        step=step, port=port, instance=inst, expected=expected, actual=actual,
+        backends=(ref_name, other), seed=seed)  # fmt: skip
