@@ -43,6 +43,7 @@ __all__ = [
     "Port",
 ]
 
+#: The component kinds; every component's ``kind`` is one of them.
 KINDS = ("neuron", "encoder", "decorrelator", "arith", "synapse", "router")
 
 
@@ -51,6 +52,7 @@ class _Required:
         return "REQUIRED"
 
 
+#: Default of a :class:`Param` that must be given.
 REQUIRED = _Required()
 
 

@@ -11,7 +11,9 @@ import pluggy
 
 __all__ = ["hookimpl", "hookspec"]
 
+#: Marks a function as a neurogate hook specification (used in this module only).
 hookspec = pluggy.HookspecMarker("neurogate")
+#: Marks a plugin's function as an implementation of a neurogate hook.
 hookimpl = pluggy.HookimplMarker("neurogate")
 
 

@@ -30,8 +30,11 @@ __all__ = [
     "get_plugin_manager",
 ]
 
+#: The entry-point group that third-party plugins register in.
 ENTRY_POINT_GROUP = "neurogate.plugins"
+#: Set this environment variable (to anything but ``0``) to skip entry-point plugins.
 AUTOLOAD_ENV = "NEUROGATE_DISABLE_PLUGIN_AUTOLOAD"
+#: The origin shown for built-in plugins.
 BUILTIN_ORIGIN = "neurogate (built-in)"
 
 #: Built-in plugin modules, registered through the same hooks as third-party plugins.

@@ -115,6 +115,8 @@ def run(
 ) -> dict[str, np.ndarray]:
     """Run ``target`` on ``backend`` and return ``{output_port: (T, n) int array}``.
 
+    Row ``t`` of every output is the value after step ``t``, whatever the backend and latency.
+
     Parameters
     ----------
     target : Component
@@ -129,8 +131,6 @@ def run(
         Show a progress bar; by default only for long cycle-level runs on a terminal.
     vcd : str, optional
         Write a waveform to this path (gateware backends).
-
-    Row ``t`` of every output is the value after step ``t``, whatever the backend and latency.
     """
     if n is None:
         n = _instances(inputs)
@@ -156,6 +156,7 @@ class Comparison:
 
     @property
     def steps(self) -> int:
+        """The number of steps compared."""
         first = next(iter(self.outputs.values()))
         return next(iter(first.values())).shape[0]
 
