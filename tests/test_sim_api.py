@@ -198,10 +198,11 @@ def test_unknown_backend():
         ng.sim.compare(lif, {"current": [1, 2]}, backends=("model", "nope"))
 
 
-def test_backends_lists_model_and_pysim():
-    """``ng.sim.backends()`` (in ``neurogate.sim.__all__``) works after plugins have loaded."""
+def test_available_backends_lists_model_and_pysim():
+    """``ng.sim.available_backends()`` works, also after the plugin modules have loaded."""
     ng.sim.run(ng.component("lif"), {"current": [1]})  # loads the plugin modules
-    found = ng.sim.backends()
+    assert "available_backends" in ng.sim.__all__
+    found = ng.sim.available_backends()
     assert list(found) == _registered_backend_names()
     assert {"model", "pysim"} <= set(found)
     assert found["pysim"] is PysimBackend
