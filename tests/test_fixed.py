@@ -346,3 +346,10 @@ def test_fit_value_has_format_shape_from_narrower_inputs():
     """A narrower exact value is still "wide enough"; the result must have :attr:`shape`."""
     bad = _shape_mismatches([k for k in INPUT_KINDS if k.startswith("narrower")])
     assert not bad, f"{len(bad)} shapes differ from the format's, e.g. " + "; ".join(bad[:4])
+
+
+@pytest.mark.parametrize("overflow", OVERFLOW_POLICIES)
+def test_fit_array_unsigned_dtype_into_signed_format(overflow):
+    fmt = FixedFormat(4, 0, True, overflow)
+    raw = np.arange(256, dtype=np.uint8)
+    assert fmt.fit_array(raw).tolist() == [_fit_ref(v, fmt) for v in range(256)]

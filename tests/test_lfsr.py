@@ -480,3 +480,12 @@ def test_compare_model_pysim_custom_taps(rng_seed, rng, width, taps):
     bit, state = ref_run(width, taps, seed, result.inputs["x"])
     np.testing.assert_array_equal(result.outputs["model"]["bit"], bit)
     np.testing.assert_array_equal(result.outputs["model"]["state"], state)
+
+
+def test_taps_accept_numpy_ints_and_reject_repeats():
+    assert ng.component("lfsr", taps=[np.int64(11), 13, 14, 16]).taps == (16, 14, 13, 11)
+    with pytest.raises(
+        ValueError,
+        match=_exact("lfsr.taps must be distinct bit positions, not (16, 14, 14, 13, 11)"),
+    ):
+        ng.component("lfsr", taps=(16, 14, 14, 13, 11))

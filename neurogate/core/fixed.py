@@ -138,6 +138,8 @@ class FixedFormat:
                 out[...] = res
                 return out
             return res
+        if self.signed and raw.dtype.kind == "u":
+            raw = raw.astype(np.int64)  # an unsigned dtype cannot hold the negative results
         bits = raw.dtype.itemsize * 8
         if self.width >= bits:
             if out is None:

@@ -140,12 +140,15 @@ def is_maximal(width: int, taps: tuple[int, ...]) -> bool:
 def _taps_rule(where, value):
     if value is None:
         return None
-    if isinstance(value, str) or not hasattr(value, "__iter__"):
+    taps = tuple(value) if hasattr(value, "__iter__") and not isinstance(value, str) else None
+    if taps is None or not all(
+        isinstance(t, int | np.integer) and not isinstance(t, bool) for t in taps
+    ):
         raise TypeError(f"{where} must be None or a sequence of bit positions, not {value!r}")
-    taps = tuple(value)
-    if not all(isinstance(t, int) and not isinstance(t, bool) for t in taps):
-        raise TypeError(f"{where} must be None or a sequence of bit positions, not {value!r}")
-    return tuple(sorted(set(taps), reverse=True))
+    taps = tuple(int(t) for t in taps)
+    if len(set(taps)) != len(taps):
+        raise ValueError(f"{where} must be distinct bit positions, not {value!r}")
+    return tuple(sorted(taps, reverse=True))
 
 
 def lfsr_step_hdl(state: Signal, taps: tuple[int, ...]):
