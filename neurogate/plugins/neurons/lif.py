@@ -120,106 +120,323 @@ class LIF(Component):
 class LIFModel(Model):
     """Vectorised bit-true model of :class:`LIF`.
 
-    The loop over time uses the identity ``v + (((v_rest - v) * k) >> f)
-    == (v * (2**f - k) + v_rest * k) >> f`` (exact: ``v << f`` is a multiple of ``2**f``), keeps
-    every array in place and picks ``int32`` whenever every intermediate value provably fits,
-    ``int64`` otherwise (and Python integers in the one case that overflows even that).
+    How it is fast (measured on one core; ``benchmarks/README.md`` has the numbers):
+
+    * **One affine step.** With ``c = 2**f - leak_k`` the update is exactly
+      ``x = (v * c + E) >> f`` where ``E = ((current * gain_k) >> f << f) + (noise << f)
+      + v_rest * leak_k`` does not depend on the state (``v << f`` is a multiple of ``2**f``, so
+      folding it under the shift changes nothing). ``E`` is computed for a block of steps at a
+      time, leaving three array operations per step for the arithmetic.
+    * **Reset coordinates.** The loop keeps ``u = v - v_reset`` (``E`` absorbs the shift). A spike
+      then resets ``u`` to 0, so "reset where spiking" is one multiplication by the boolean
+      no-spike mask, far cheaper than ``np.where``/``np.copyto(where=)``/``np.putmask``. Blocks of
+      output rows are shifted back by ``v_reset`` while they are still in cache.
+    * **No upper clip.** ``v_threshold`` fits the format, so anything above the maximum spikes and
+      is reset whether or not it was clipped; the lower clip is skipped for a block when the
+      block's smallest possible ``x`` is provably in range (exact integer bound).
+    * **Wrap in two shifts.** ``overflow="wrap"`` keeps bits ``f .. f + data_width - 1`` of the
+      sum: ``(z << a) >> (a + f)`` with ``a = bits - f - data_width`` (exact modulo the dtype).
+    * **Narrow, cache-sized, allocation-free.** ``int32`` whenever every intermediate value
+      provably fits (``int64`` otherwise); ``E`` is built in blocks of about 32 K values that stay
+      in the L2 cache; every operation writes into a preallocated row (``out=``), with 0-d array
+      (not Python int) operands, whose type conversion NumPy would otherwise redo on each call.
+    * **Refractory counter** ``q`` (steps since the last spike, saturating at ``refractory``)
+      is ``uint8``/``uint16`` updated as ``(q + in_refractory) * no_spike`` on boolean views.
+    * **Few instances** (``n <= SCALAR_MAX_N``, where NumPy's per-call overhead dominates) and
+      parameters too wide for ``int64`` take a plain Python-integer loop.
     """
+
+    #: Up to this many instances the plain Python loop is faster than NumPy calls.
+    SCALAR_MAX_N = 4
+    #: Values of ``E`` per block of steps (``int32``: 128 KiB, well inside a 512 KiB L2 cache).
+    BLOCK_VALUES = 1 << 15
 
     def reset(self):
         p = self.component
         self._dtype = self._pick_dtype()
-        self._v = np.full(self.n, p.v_rest, dtype=self._dtype)
-        self._refr = np.zeros(self.n, dtype=np.int32)
+        self._v = np.full(self.n, p.v_rest, dtype=np.int64)
+        self._refr = np.zeros(self.n, dtype=np.int64)  # refractory steps left
+        self._buffers = {}
 
     def _pick_dtype(self):
+        """Return ``np.int32``/``np.int64`` if the vector loop is exact in it, else ``None``."""
         p = self.component
         dw, f = p.data_width, p.fraction
+        if p.overflow == "wrap":
+            # Only bits f .. f + dw - 1 of the sum are kept, and those are exact modulo 2**bits.
+            return np.int32 if dw + f <= 32 else np.int64
         half = 1 << (dw - 1)
-        k_max = half if p.leak_k is None else abs(p.leak_k)
+        u_max = half + abs(p.v_reset) + 1  # |v - v_reset|
+        if p.leak_k is None:
+            k_max, c_max = half, (1 << f) + half
+        else:
+            k_max, c_max = abs(p.leak_k), abs((1 << f) - p.leak_k)
         g_max = half if p.gain_k is None else abs(p.gain_k)
-        coeff = (1 << f) + k_max  # |2**f - k|
-        acc = half * coeff + abs(p.v_rest) * k_max  # |v * (2**f - k) + v_rest * k|
-        drive = ((half * g_max) >> f) + 1 + (half if p.noise else 0)
-        total = (acc >> f) + 1 + drive
-        # Sums below are exact in int32/int64 when every magnitude stays under the limit; in
-        # wrap mode only the low data_width bits matter, and modular arithmetic keeps them when
-        # the lost high bits are above data_width + fraction.
+        e_max = half * g_max + (half << f if p.noise else 0) + abs(p.v_rest - p.v_reset) * k_max
+        total = u_max * c_max + e_max
         for dtype, bits in ((np.int32, 31), (np.int64, 63)):
-            if max(acc, half * g_max, total) < (1 << bits):
+            if total < (1 << bits):
                 return dtype
-            if p.overflow == "wrap" and dw + f <= bits + 1:
-                return dtype
-        return object
+        return None
 
     def _run(self, inputs, steps):
+        if self._dtype is None or self.n <= self.SCALAR_MAX_N:
+            return self._run_scalar(inputs, steps)
+        return self._run_vector(inputs, steps)
+
+    # -- the vector loop ------------------------------------------------------------------
+    def _buffer(self, name, shape, dtype):
+        """Return a scratch array kept across :meth:`run` calls (no allocation per call)."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[name] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def _may_leave_range(self, inputs):
+        """Return whether ``x`` can fall below the format (saturate) during this run.
+
+        An exact lower bound over every reachable state and the actual input ranges (one
+        reduction per input): when it is in range, the lower clip is left out of the loop. (The
+        upper clip never matters: ``v_threshold`` fits the format, so such an ``x`` spikes.)
+        """
+        p = self.component
+        f, lo, hi, vr = p.fraction, p.v_format.min, p.v_format.max, p.v_reset
+        rest_k = p.v_rest - vr
+
+        def extremes(key):
+            arr = inputs[key]
+            return (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+
+        if p.leak_k is None:
+            k_lo, k_hi = extremes("leak_k")
+        else:
+            k_lo = k_hi = p.leak_k
+        u_c = min(u * ((1 << f) - k) for u in (lo - vr, hi - vr) for k in (k_lo, k_hi))
+        big_k = min(rest_k * k_lo, rest_k * k_hi)
+        cur = inputs["current"]
+        if p.gain_k is not None:
+            # one reduction: the product is monotonic in the current
+            g = p.gain_k
+            c_end = int(cur.min() if g >= 0 else cur.max()) if cur.size else 0
+            drive = (c_end * g) >> f
+        else:
+            c_lo, c_hi = extremes("current")
+            g_lo, g_hi = extremes("gain_k")
+            drive = min(c * g for c in (c_lo, c_hi) for g in (g_lo, g_hi)) >> f
+        if p.noise:
+            drive += int(inputs["noise"].min()) if cur.size else 0
+        return ((u_c + big_k) >> f) + drive < lo - vr
+
+    def _run_vector(self, inputs, steps):
         p = self.component
         n, dt = self.n, self._dtype
-        f = p.fraction
-        vfmt = p.v_format
-        cur = inputs["current"].astype(dt)
-        # The input drive does not depend on the state: compute it for all steps at once.
-        gain = p.gain_k if p.gain_k is not None else inputs["gain_k"].astype(dt)
-        drive = np.multiply(cur, gain, dtype=dt)
-        np.right_shift(drive, f, out=drive)
-        if p.noise:
-            np.add(drive, inputs["noise"].astype(dt), out=drive)
-        if p.leak_k is not None:
-            coeff = (1 << f) - p.leak_k
-            offset = p.v_rest * p.leak_k
-        else:
-            k = inputs["leak_k"].astype(dt)
-            coeff = np.subtract(1 << f, k, dtype=dt)
-            offset = np.multiply(k, p.v_rest, dtype=dt) if p.v_rest else 0
+        bits = np.dtype(dt).itemsize * 8
+        f, dw, period = p.fraction, p.data_width, p.refractory
+        lo = p.v_format.min
+        v_reset, v_rest = p.v_reset, p.v_rest
+        wrap = p.overflow == "wrap"
+        rest_k = v_rest - v_reset  # the leak pulls towards v_rest: (v_rest - v_reset) * k in u
+
+        def const(value):
+            # A 0-d array of the loop dtype: the cheapest scalar operand for a ufunc. Reduced
+            # modulo 2**bits, which only ever changes it in wrap mode (where that is exact).
+            value = ((value + (1 << (bits - 1))) % (1 << bits)) - (1 << (bits - 1))
+            return np.array(value, dtype=dt)
 
         out_v = np.empty((steps, n), dtype=dt)
-        out_s = np.zeros((steps, n), dtype=np.bool_)
-        v = self._v
-        tmp = np.empty(n, dtype=dt)
-        refr = self._refr
-        inref = np.empty(n, dtype=np.bool_)
-        th, v_reset, v_rest, period = p.v_threshold, p.v_reset, p.v_rest, p.refractory
-        const_coeff = np.ndim(coeff) == 0
-        const_offset = np.ndim(offset) == 0
-        saturate = vfmt.overflow == "saturate"
-        lo, hi = vfmt.min, vfmt.max
-        wrap_shift = 0 if dt is object else np.dtype(dt).itemsize * 8 - p.data_width
-        multiply, right_shift, add = np.multiply, np.right_shift, np.add
-        clip, greater_equal, copyto = np.clip, np.greater_equal, np.copyto
-        for t in range(steps):
-            row = out_v[t]
-            spk = out_s[t]
-            multiply(v, coeff if const_coeff else coeff[t], out=tmp)
-            if const_offset:
-                if offset:
-                    add(tmp, offset, out=tmp)
+        out_s = np.empty((steps, n), dtype=np.bool_)
+        out_s8 = out_s.view(np.uint8)
+        block = max(1, min(steps, self.BLOCK_VALUES // n))
+        d_buf = self._buffer("d", (block, n), dt)  # drive (saturate) or E (wrap), per step
+        tmp = self._buffer("tmp", (n,), dt)
+        u = u_buf = self._buffer("u", (n,), dt)
+        np.subtract(self._v, v_reset, out=u, casting="unsafe")  # reset coordinates
+
+        # -- constants, as 0-d arrays (full rows where NumPy is faster with them)
+        f0 = const(f)
+        g = p.gain_k
+        g_mult = g is not None and g % (1 << f) == 0  # (current * g) >> f == current * (g >> f)
+        g0 = const(g >> f if g_mult else g) if g is not None else None
+        k_const = None  # added to u * c before the shift, when not 0
+        if p.leak_k is not None:
+            k = p.leak_k
+            c_rows = [const((1 << f) - k)] * block
+            big_k = rest_k * k
+            if wrap:
+                d_const = big_k + (v_reset << f)  # wrap works in v coordinates
             else:
-                add(tmp, offset[t], out=tmp)
-            right_shift(tmp, f, out=tmp)
-            add(tmp, drive[t], out=tmp)
-            if saturate:
-                clip(tmp, lo, hi, out=row)
-            elif dt is object:
-                vfmt.wrap_array(tmp, out=row)
-            elif wrap_shift:
-                np.left_shift(tmp, wrap_shift, out=row)
-                right_shift(row, wrap_shift, out=row)
-            else:
-                row[...] = tmp
-            greater_equal(row, th, out=spk)
-            if period:
-                np.greater(refr, 0, out=inref)
-                np.greater(spk, inref, out=spk)  # spike only outside the refractory period
-                copyto(row, v_rest, where=inref)
-                np.subtract(refr, inref, out=refr)
-                copyto(refr, period, where=spk)
-            copyto(row, v_reset, where=spk)
-            v = row
+                d_const = big_k >> f  # exact split: (z + K) >> f == ((z + K % 2**f) >> f) + K >> f
+                if big_k % (1 << f):
+                    k_const = const(big_k % (1 << f))
+        else:
+            c_buf = self._buffer("c", (block, n), dt)
+            k_buf = self._buffer("k", (block, n), dt) if rest_k else None
+            two_f = const(1 << f)
+            d_const = v_reset << f if wrap else 0
+        d_const0 = const(d_const)
+        k_rows = [k_const] * block if k_const is not None else None
+        if p.gain_k is None or p.noise:
+            x_buf = self._buffer("x", (block, n), dt)
+        if wrap:
+            # keep bits f .. f + dw - 1 of z, sign-extended: (z << a) >> (a + f)
+            shift_a = bits - f - dw
+            a0, sh0 = const(shift_a), const(shift_a + f)
+            th0 = const(p.v_threshold)
+        else:
+            th0 = const(p.v_threshold - v_reset)
+            lo_row = np.full(n, lo - v_reset, dtype=dt)  # np.maximum is faster on full rows
+        vr0 = const(v_reset)
+        if period:
+            qt = np.uint8 if period <= 255 else np.uint16
+            q = self._buffer("q", (n,), qt)  # steps since the last spike, saturating at period
+            np.subtract(period, self._refr, out=q, casting="unsafe")
+            period0 = np.array(period, dtype=qt)
+            ns = self._buffer("ns", (n,), np.bool_)
+            inref = self._buffer("inref", (n,), np.bool_)
+            keep = self._buffer("keep", (n,), np.bool_)
+            inref8 = inref.view(np.uint8)
+            rest0 = const(rest_k)
+
+        clip = not wrap and self._may_leave_range(inputs)
+        multiply, add, right_shift, left_shift = np.multiply, np.add, np.right_shift, np.left_shift
+        less, maximum, copyto = np.less, np.maximum, np.copyto
+        for t0 in range(0, steps, block):
+            t1 = min(steps, t0 + block)
+            d = d_buf[: t1 - t0]
+            # -- the drive of the block: d = ((current * gain_k) >> f) + noise. copyto() casts
+            # far faster than a ufunc with mixed dtypes; the rest is in place in the cache.
+            copyto(d, inputs["current"][t0:t1], casting="unsafe")
+            if g is None:
+                x = x_buf[: t1 - t0]
+                copyto(x, inputs["gain_k"][t0:t1], casting="unsafe")
+                multiply(d, x, out=d)
+            elif g0 != 1:
+                multiply(d, g0, out=d)
+            if f and not g_mult:
+                right_shift(d, f0, out=d)
+            if p.noise:
+                x = x_buf[: t1 - t0]
+                copyto(x, inputs["noise"][t0:t1], casting="unsafe")
+                add(d, x, out=d)
+            if p.leak_k is None:
+                c = c_rows = c_buf[: t1 - t0]
+                copyto(c, inputs["leak_k"][t0:t1], casting="unsafe")
+                if rest_k:
+                    k_rows = k_buf[: t1 - t0]
+                    multiply(c, const(rest_k), out=k_rows)
+                np.subtract(two_f, c, out=c)  # c = 2**f - leak_k
+            if wrap:
+                if f:
+                    left_shift(d, f0, out=d)  # E = (d << f) + K: z = u * c + E
+                if k_rows is not None:
+                    add(d, k_rows, out=d)
+                    k_rows = None
+            if d_const:
+                add(d, d_const0, out=d)
+            rows, srows, srows8 = out_v[t0:t1], out_s[t0:t1], out_s8[t0:t1]
+            ks = k_rows if k_rows is not None else c_rows  # (unused when k_rows is None)
+            for row, srow, srow8, d_t, c_t, k_t in zip(
+                rows, srows, srows8, d, c_rows, ks, strict=False
+            ):
+                multiply(u, c_t, tmp)  # u * (2**f - leak_k)
+                if wrap:
+                    add(tmp, d_t, tmp)  # z
+                    if shift_a:
+                        left_shift(tmp, a0, tmp)
+                    if shift_a or f:
+                        right_shift(tmp, sh0, tmp)  # x = wrap(z >> f), v coordinates
+                    if period:
+                        less(tmp, th0, ns)
+                    else:
+                        less(tmp, th0, srow)  # "no spike"; inverted after the block
+                    if v_reset:
+                        np.subtract(tmp, vr0, tmp)
+                else:
+                    if k_rows is not None:
+                        add(tmp, k_t, tmp)
+                    if f:
+                        right_shift(tmp, f0, tmp)
+                    add(tmp, d_t, tmp)  # x, reset coordinates
+                    if clip:
+                        maximum(tmp, lo_row, out=tmp)
+                    if period:
+                        less(tmp, th0, ns)
+                    else:
+                        less(tmp, th0, srow)  # "no spike"; inverted after the block
+                if period:
+                    less(q, period0, inref)  # still refractory: no spike, v = v_rest
+                    np.logical_or(ns, inref, srow)  # no spike (inverted below)
+                    np.greater(ns, inref, keep)  # keeps its x
+                    multiply(tmp, keep, row)
+                    if rest0:
+                        copyto(row, rest0, where=inref)
+                    add(q, inref8, q)  # q + 1 while refractory, saturating at period
+                    multiply(q, srow8, q)  # 0 after a spike
+                else:
+                    multiply(tmp, srow, row)  # reset to 0 (v_reset) where spiking
+                u = row
+            np.logical_not(srows, out=srows)  # rows held "no spike"
+            if v_reset:
+                copyto(u_buf, u)  # the state stays in reset coordinates
+                u = u_buf
+                add(rows, vr0, out=rows)  # back to v coordinates
         if steps:
-            self._v = out_v[-1].copy()
-        if dt is object:
-            out_v = out_v.astype(np.int64)
+            self._v = out_v[-1].astype(np.int64)
+            if period:
+                self._refr = period - q.astype(np.int64)
         return {"spike": out_s.view(np.uint8), "v": out_v}
+
+    # -- the scalar loop ------------------------------------------------------------------
+    def _run_scalar(self, inputs, steps):
+        """Step each instance with Python integers: exact for every width, fast for tiny ``n``."""
+        p = self.component
+        f, th, v_rest, v_reset, period = (
+            p.fraction,
+            p.v_threshold,
+            p.v_rest,
+            p.v_reset,
+            p.refractory,
+        )
+        lo, hi = p.v_format.min, p.v_format.max
+        wrap = p.overflow == "wrap"
+        sign, mask = 1 << (p.data_width - 1), (1 << p.data_width) - 1
+        cols = {key: arr.T.tolist() for key, arr in inputs.items()}
+        out_v = np.empty((steps, self.n), dtype=self._dtype or np.int64)
+        out_s = np.empty((steps, self.n), dtype=np.uint8)
+        for i in range(self.n):
+            cur = cols["current"][i]
+            if p.gain_k is None:
+                drive = [(x * g) >> f for x, g in zip(cur, cols["gain_k"][i], strict=True)]
+            else:
+                g = p.gain_k
+                drive = [(x * g) >> f for x in cur]
+            if p.noise:
+                drive = [d + z for d, z in zip(drive, cols["noise"][i], strict=True)]
+            leaks = cols["leak_k"][i] if p.leak_k is None else [p.leak_k] * steps
+            v, refr = int(self._v[i]), int(self._refr[i])
+            vs, ss = [], []
+            for d, k in zip(drive, leaks, strict=True):
+                if refr:
+                    refr -= 1
+                    v, s = v_rest, 0
+                else:
+                    x = v + (((v_rest - v) * k) >> f) + d
+                    if wrap:
+                        x = ((x + sign) & mask) - sign
+                    elif x < lo:
+                        x = lo
+                    elif x > hi:
+                        x = hi
+                    if x >= th:
+                        v, s, refr = v_reset, 1, period
+                    else:
+                        v, s = x, 0
+                vs.append(v)
+                ss.append(s)
+            out_v[:, i] = vs
+            out_s[:, i] = ss
+            self._v[i], self._refr[i] = v, refr
+        return {"spike": out_s, "v": out_v}
 
 
 class LIFGateware(wiring.Component):
