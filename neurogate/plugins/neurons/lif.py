@@ -24,6 +24,8 @@ bit-compatible with SC-NeuroCore's ``sc_lif_neuron.v``.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 from amaranth.hdl import Const, Module, Signal, signed
 from amaranth.lib import wiring
@@ -147,9 +149,9 @@ class LIFModel(Model):
     """
 
     #: Up to this many instances the plain Python loop is faster than NumPy calls.
-    SCALAR_MAX_N = 4
-    #: Values of ``E`` per block of steps (``int32``: 128 KiB, well inside a 512 KiB L2 cache).
-    BLOCK_VALUES = 1 << 15
+    SCALAR_MAX_N = 10
+    #: Values of the drive per block of steps (``int32``: 512 KiB, about one core's L2 cache).
+    BLOCK_VALUES = 1 << 17
 
     def reset(self):
         p = self.component
@@ -254,9 +256,15 @@ class LIFModel(Model):
 
         # -- constants, as 0-d arrays (full rows where NumPy is faster with them)
         f0 = const(f)
+        mask_f = const(-(1 << f))
         g = p.gain_k
-        g_mult = g is not None and g % (1 << f) == 0  # (current * g) >> f == current * (g >> f)
-        g0 = const(g >> f if g_mult else g) if g is not None else None
+        # Saturate: d = (current * g) >> f, or current * (g >> f) when g is a multiple of 2**f.
+        # Wrap: d = ((current * g) >> f) << f, i.e. current * g with the low f bits cleared.
+        g_mult = g is not None and g % (1 << f) == 0
+        g_eff = g >> f if g_mult and not wrap else g
+        g0 = const(g_eff) if g is not None else None
+        floor_shift = f and not g_mult and not wrap
+        floor_mask = f and not g_mult and wrap
         k_const = None  # added to u * c before the shift, when not 0
         if p.leak_k is not None:
             k = p.leak_k
@@ -310,13 +318,17 @@ class LIFModel(Model):
                 x = x_buf[: t1 - t0]
                 copyto(x, inputs["gain_k"][t0:t1], casting="unsafe")
                 multiply(d, x, out=d)
-            elif g0 != 1:
+            elif g_eff != 1:
                 multiply(d, g0, out=d)
-            if f and not g_mult:
+            if floor_shift:
                 right_shift(d, f0, out=d)
+            elif floor_mask:
+                np.bitwise_and(d, mask_f, out=d)  # (x >> f) << f in one operation
             if p.noise:
                 x = x_buf[: t1 - t0]
                 copyto(x, inputs["noise"][t0:t1], casting="unsafe")
+                if wrap and f:
+                    left_shift(x, f0, out=x)
                 add(d, x, out=d)
             if p.leak_k is None:
                 c = c_rows = c_buf[: t1 - t0]
@@ -325,12 +337,9 @@ class LIFModel(Model):
                     k_rows = k_buf[: t1 - t0]
                     multiply(c, const(rest_k), out=k_rows)
                 np.subtract(two_f, c, out=c)  # c = 2**f - leak_k
-            if wrap:
-                if f:
-                    left_shift(d, f0, out=d)  # E = (d << f) + K: z = u * c + E
-                if k_rows is not None:
-                    add(d, k_rows, out=d)
-                    k_rows = None
+            if wrap and k_rows is not None:
+                add(d, k_rows, out=d)  # E = (drive << f) + K: z = u * c + E
+                k_rows = None
             if d_const:
                 add(d, d_const0, out=d)
             rows, srows, srows8 = out_v[t0:t1], out_s[t0:t1], out_s8[t0:t1]
@@ -397,7 +406,7 @@ class LIFModel(Model):
             p.v_reset,
             p.refractory,
         )
-        lo, hi = p.v_format.min, p.v_format.max
+        lo = p.v_format.min  # no upper clip: anything above the maximum spikes anyway
         wrap = p.overflow == "wrap"
         sign, mask = 1 << (p.data_width - 1), (1 << p.data_width) - 1
         cols = {key: arr.T.tolist() for key, arr in inputs.items()}
@@ -412,21 +421,27 @@ class LIFModel(Model):
                 drive = [(x * g) >> f for x in cur]
             if p.noise:
                 drive = [d + z for d, z in zip(drive, cols["noise"][i], strict=True)]
-            leaks = cols["leak_k"][i] if p.leak_k is None else [p.leak_k] * steps
+            # v + (((v_rest - v) * k) >> f) == (v * (2**f - k) + v_rest * k) >> f
+            if p.leak_k is None:
+                leaks = cols["leak_k"][i]
+                cs = [(1 << f) - k for k in leaks]
+                ks = [v_rest * k for k in leaks] if v_rest else repeat(0)
+            else:
+                cs = repeat((1 << f) - p.leak_k)
+                ks = repeat(v_rest * p.leak_k)
             v, refr = int(self._v[i]), int(self._refr[i])
             vs, ss = [], []
-            for d, k in zip(drive, leaks, strict=True):
+            for d, c, k in zip(drive, cs, ks, strict=False):  # cs, ks may repeat forever
                 if refr:
                     refr -= 1
-                    v, s = v_rest, 0
+                    v = v_rest
+                    s = 0
                 else:
-                    x = v + (((v_rest - v) * k) >> f) + d
+                    x = ((v * c + k) >> f) + d
                     if wrap:
                         x = ((x + sign) & mask) - sign
                     elif x < lo:
                         x = lo
-                    elif x > hi:
-                        x = hi
                     if x >= th:
                         v, s, refr = v_reset, 1, period
                     else:
