@@ -35,6 +35,7 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import argparse
 import json
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -114,15 +115,15 @@ def lif_stimulus(config: str, lif, steps: int, n: int, dtype, seed: int = 1) -> 
 
 
 # -- timing -------------------------------------------------------------------------------------
-def best_of(fn, repeat: int) -> float:
-    """Return the best wall-clock time of ``repeat`` calls of ``fn`` (after one warm-up)."""
+def timings(fn, repeat: int) -> list[float]:
+    """Return the wall-clock times of ``repeat`` calls of ``fn``, after one warm-up call."""
     fn()
-    best = float("inf")
+    times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def plain_numpy_lif(current, leak_k, gain_k, fraction, v_rest, v_reset, v_threshold, lo, hi):
@@ -145,28 +146,52 @@ def plain_numpy_lif(current, leak_k, gain_k, fraction, v_rest, v_reset, v_thresh
     return {"spike": out_s, "v": out_v}
 
 
+HEADER = (
+    f"{'what':<36} {'n':>6} {'steps':>7} {'stimulus':>8} {'best s':>9} "
+    f"{'M upd/s':>9} {'(median)':>9} {'spikes':>6}"
+)
+
+
+def add_row(rows: list, what: str, n: int, steps: int, stimulus: str, times, **extra) -> None:
+    """Record one measurement and print it as a line of the table (rates from best, median)."""
+    best, median = min(times), statistics.median(times)
+    row = {
+        "what": what,
+        "n": n,
+        "steps": steps,
+        "stimulus": stimulus,
+        "seconds": times,
+        "best_s": best,
+        "mups_best": n * steps / best / 1e6,
+        "mups_median": n * steps / median / 1e6,
+        **extra,
+    }
+    rows.append(row)
+    rate = f"{row['spike_rate']:6.3f}" if "spike_rate" in row else f"{'':6}"
+    line = (
+        f"{what:<36} {n:>6} {steps:>7} {stimulus:>8} {best:>9.4f} "
+        f"{row['mups_best']:>9.4g} {row['mups_median']:>9.4g} {rate}"
+    )
+    print(line.rstrip())
+
+
 def bench_lif(args, rows: list) -> None:
     for config in args.configs:
         lif = ng.component("lif", **CONFIGS[config])
         for n in args.sizes:
-            stims = {dt: lif_stimulus(config, lif, args.steps, n, dt) for dt in args.stim_dtype}
-            row = {"what": f"lif model, {config}", "n": n, "steps": args.steps}
-            for dt, stim in stims.items():
+            out = None
+            for dt in args.stim_dtype:
+                stim = lif_stimulus(config, lif, args.steps, n, dt)
                 model = lif.model(n)
-                seconds = best_of(lambda model=model, stim=stim: model.run(stim), args.repeat)
-                row[f"seconds_{dt}"] = seconds
-                row[f"mups_{dt}"] = n * args.steps / seconds / 1e6
-            first = next(iter(stims.values()))
-            out = lif.model(n).run(first)
-            row["spike_rate"] = float(out["spike"].mean())
-            rows.append(row)
-            print_row(row, args)
+                times = timings(lambda model=model, stim=stim: model.run(stim), args.repeat)
+                if out is None:
+                    first, out = stim, lif.model(n).run(stim)
+                    rate = float(out["spike"].mean())
+                add_row(rows, f"lif model, {config}", n, args.steps, dt, times, spike_rate=rate)
             if config == "default" and args.baseline:
-                base = {"what": "plain NumPy LIF (baseline)", "n": n, "steps": args.steps}
-                p = lif
-                fmt = p.v_format
+                fmt = lif.v_format
 
-                def plain(stim=first, p=p, fmt=fmt):
+                def plain(stim=first, p=lif, fmt=fmt):
                     return plain_numpy_lif(
                         stim["current"],
                         p.leak_k,
@@ -180,22 +205,16 @@ def bench_lif(args, rows: list) -> None:
                     )
 
                 got = plain()
-                if not (
-                    np.array_equal(got["v"], out["v"])
-                    and np.array_equal(got["spike"], out["spike"])
-                ):
+                if not all(np.array_equal(got[k], out[k]) for k in ("v", "spike")):
                     raise SystemExit("the plain NumPy baseline disagrees with the lif model")
-                seconds = best_of(plain, args.repeat)
-                dt = args.stim_dtype[0]
-                base[f"seconds_{dt}"] = seconds
-                base[f"mups_{dt}"] = n * args.steps / seconds / 1e6
-                base["spike_rate"] = row["spike_rate"]
-                rows.append(base)
-                print_row(base, args)
+                times = timings(plain, args.repeat)
+                what = "plain NumPy LIF (baseline)"
+                add_row(rows, what, n, args.steps, args.stim_dtype[0], times, spike_rate=rate)
 
 
 def bench_pysim(args, rows: list) -> None:
     lif = ng.component("lif")
+    print(f"{'what':<36} {'n':>6} {'steps':>7} {'seconds':>9} {'cycles/s':>9} {'upd/s':>9}")
     for n in (1, 8):
         stim = lif_stimulus("default", lif, args.pysim_steps, n, np.int16)
         start = time.perf_counter()
@@ -204,19 +223,32 @@ def bench_pysim(args, rows: list) -> None:
         ref = lif.model(n).run(stim)
         if not all(np.array_equal(out[k], ref[k]) for k in ("v", "spike")):
             raise SystemExit("pysim disagrees with the lif model")
-        row = {
-            "what": "lif pysim (Amaranth simulator)",
-            "n": n,
-            "steps": args.pysim_steps,
-            "seconds": seconds,
-            "cycles_per_s": args.pysim_steps / seconds,
-            "updates_per_s": args.pysim_steps * n / seconds,
-        }
-        rows.append(row)
-        print(
-            f"{row['what']:<34} {n:>6} {args.pysim_steps:>8} {seconds:>9.3f} s "
-            f"{row['cycles_per_s']:>10.0f} cycles/s  ({row['updates_per_s']:.0f} neuron-updates/s)"
+        cycles = args.pysim_steps / seconds
+        what = "lif pysim (Amaranth simulator)"
+        rows.append(
+            {
+                "what": what,
+                "n": n,
+                "steps": args.pysim_steps,
+                "seconds": seconds,
+                "cycles_per_s": cycles,
+                "updates_per_s": cycles * n,
+            }
         )
+        print(
+            f"{what:<36} {n:>6} {args.pysim_steps:>7} {seconds:>9.3f} {cycles:>9.0f} "
+            f"{cycles * n:>9.0f}"
+        )
+
+
+def warm_up(seconds: float = 1.0) -> None:
+    """Keep the core busy for a moment so that its clock has ramped up before timing."""
+    lif = ng.component("lif")
+    model = lif.model(4096)
+    stim = lif_stimulus("default", lif, 100, 4096, np.int16)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        model.run(stim)
 
 
 def bench_lfsr(args, rows: list) -> None:
@@ -225,32 +257,8 @@ def bench_lfsr(args, rows: list) -> None:
     for n, steps in ((4096, args.steps), (1, 1_000_000)):
         x = rng.integers(0, 1 << 16, size=(steps, n)).astype(np.uint16)
         model = enc.model(n)
-        seconds = best_of(lambda model=model, x=x: model.run({"x": x}), args.repeat)
-        row = {
-            "what": "lfsr model",
-            "n": n,
-            "steps": steps,
-            "seconds": seconds,
-            "bits_per_s": n * steps / seconds,
-        }
-        rows.append(row)
-        print(
-            f"{row['what']:<34} {n:>6} {steps:>8} {seconds:>9.4f} s "
-            f"{row['bits_per_s'] / 1e6:>10.1f} M bits/s"
-        )
-
-
-def print_row(row: dict, args) -> None:
-    cells = []
-    for dt in args.stim_dtype:
-        if f"mups_{dt}" in row:
-            cells.append(f"{row[f'seconds_{dt}']:>9.4f} {row[f'mups_{dt}']:>9.4g}")
-        else:
-            cells.append(f"{'-':>9} {'-':>9}")
-    rate = row.get("spike_rate", float("nan"))
-    print(
-        f"{row['what']:<34} {row['n']:>6} {row['steps']:>6} " + "  ".join(cells) + f"  {rate:6.3f}"
-    )
+        times = timings(lambda model=model, x=x: model.run({"x": x}), args.repeat)
+        add_row(rows, "lfsr model (M bits/s)", n, steps, "uint16", times)
 
 
 def main(argv=None) -> int:
@@ -273,7 +281,7 @@ def main(argv=None) -> int:
         "--stim-dtype",
         type=lambda s: s.split(","),
         default=["int16", "int64"],
-        help="comma-separated stimulus dtypes, one column each (default int16,int64)",
+        help="comma-separated stimulus dtypes, one row each (default int16,int64)",
     )
     parser.add_argument("--pysim-steps", type=int, default=2000, help="pysim cycles (default 2000)")
     parser.add_argument("--no-pysim", action="store_true", help="skip the pysim measurement")
@@ -296,10 +304,13 @@ def main(argv=None) -> int:
         f"({info['commit']})"
     )
     print("environment: " + (" ".join(f"{k}={v}" for k, v in info["env"].items()) or "-"))
-    print(f"best of {args.repeat}; M upd/s = million neuron-updates per second\n")
-    head = "  ".join(f"{'s (' + dt + ')':>9} {'M upd/s':>9}" for dt in args.stim_dtype)
-    print(f"{'what':<34} {'n':>6} {'steps':>6} {head}  spikes")
+    print(
+        f"best of {args.repeat} (median in brackets); M upd/s = million neuron-updates (lfsr: "
+        "bits) per second\n"
+    )
+    print(HEADER)
     rows: list = []
+    warm_up()
     bench_lif(args, rows)
     if not args.no_pysim:
         print()
