@@ -122,28 +122,31 @@ class LIF(Component):
 class LIFModel(Model):
     """Vectorised bit-true model of :class:`LIF`.
 
-    How it is fast (measured on one core; ``benchmarks/README.md`` has the numbers):
+    How it is fast (one core; ``benchmarks/README.md`` has the numbers and what did not help):
 
-    * **One affine step.** With ``c = 2**f - leak_k`` the update is exactly
-      ``x = (v * c + E) >> f`` where ``E = ((current * gain_k) >> f << f) + (noise << f)
-      + v_rest * leak_k`` does not depend on the state (``v << f`` is a multiple of ``2**f``, so
-      folding it under the shift changes nothing). ``E`` is computed for a block of steps at a
-      time, leaving three array operations per step for the arithmetic.
-    * **Reset coordinates.** The loop keeps ``u = v - v_reset`` (``E`` absorbs the shift). A spike
-      then resets ``u`` to 0, so "reset where spiking" is one multiplication by the boolean
-      no-spike mask, far cheaper than ``np.where``/``np.copyto(where=)``/``np.putmask``. Blocks of
-      output rows are shifted back by ``v_reset`` while they are still in cache.
-    * **No upper clip.** ``v_threshold`` fits the format, so anything above the maximum spikes and
-      is reset whether or not it was clipped; the lower clip is skipped for a block when the
-      block's smallest possible ``x`` is provably in range (exact integer bound).
-    * **Wrap in two shifts.** ``overflow="wrap"`` keeps bits ``f .. f + data_width - 1`` of the
-      sum: ``(z << a) >> (a + f)`` with ``a = bits - f - data_width`` (exact modulo the dtype).
-    * **Narrow, cache-sized, allocation-free.** ``int32`` whenever every intermediate value
-      provably fits (``int64`` otherwise); ``E`` is built in blocks of about 32 K values that stay
-      in the L2 cache; every operation writes into a preallocated row (``out=``), with 0-d array
-      (not Python int) operands, whose type conversion NumPy would otherwise redo on each call.
+    * **Folded leak.** ``v + (((v_rest - v) * k) >> f) == (v * c + v_rest * k) >> f`` with
+      ``c = 2**f - k`` (exact: ``v << f`` is a multiple of ``2**f``): one multiplication and one
+      shift per step.
+    * **Drive in cache-sized blocks.** ``d = ((current * gain_k) >> f) + noise`` does not depend
+      on the state, so it is computed for a block of steps at a time (``BLOCK_VALUES``, about
+      the L2 cache): a casting ``np.copyto`` (far faster than a mixed-dtype ufunc), then
+      in-place ufuncs.
+    * **Reset coordinates.** The loop keeps ``u = v - v_reset`` (the constants absorb the
+      shift), so a spike resets ``u`` to 0 and "reset where spiking" is one multiplication by
+      the boolean no-spike row: about half the cost of ``np.putmask``/``np.copyto(where=)`` and
+      a third of ``np.where``. Each block of output rows goes back to ``v`` while in cache.
+    * **Clip only when it can act.** ``v_threshold`` fits the format, so anything above the
+      maximum spikes whether or not it was clipped: no upper clip. The lower clip is left out of
+      a run when an exact integer bound over the inputs' ranges shows it never acts.
+    * **Wrap in two shifts.** ``overflow="wrap"`` keeps bits ``f .. f + data_width - 1`` of
+      ``z = u * c + (d << f)``: ``(z << a) >> (a + f)``, exact modulo the dtype.
+    * **Narrow, allocation-free calls.** ``int32`` whenever every intermediate value provably
+      fits (``int64`` otherwise). With the defaults a step is five ufunc calls (multiply, shift,
+      add, compare, select), each writing into a preallocated row (positional ``out``) with 0-d
+      array operands (a Python int is converted again on every call); scratch buffers persist
+      across :meth:`run` calls.
     * **Refractory counter** ``q`` (steps since the last spike, saturating at ``refractory``)
-      is ``uint8``/``uint16`` updated as ``(q + in_refractory) * no_spike`` on boolean views.
+      is ``uint8``/``uint16``, updated as ``(q + in_refractory) * no_spike`` on boolean views.
     * **Few instances** (``n <= SCALAR_MAX_N``, where NumPy's per-call overhead dominates) and
       parameters too wide for ``int64`` take a plain Python-integer loop.
     """
