@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from amaranth.hdl import Fragment
 from amaranth.lib import wiring
 
 import neurogate as ng
@@ -97,6 +98,7 @@ def test_contract_of_registered_component(name, rng):
     # The gateware's signature has exactly the declared ports, widths and signedness.
     gw = comp.create()
     assert isinstance(gw, wiring.Component)
+    Fragment.get(gw, None)  # it elaborates
     members = dict(gw.signature.members.items())
     assert set(members) == set(comp.ports)
     for key, port in comp.ports.items():
