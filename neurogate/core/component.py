@@ -415,9 +415,11 @@ def check_inputs(component: Component, inputs, steps, n):
             raise ValueError(
                 f"{component.name} input {key!r} has {arr.shape[0]} steps, expected {steps}"
             )
-        if arr.size:
+        fmt = port.format
+        info = np.iinfo(arr.dtype)
+        if arr.size and (info.min < fmt.min or info.max > fmt.max):
+            # Scan only when the dtype can hold out-of-range values.
             lo, hi = arr.min(), arr.max()
-            fmt = port.format
             if lo < fmt.min or hi > fmt.max:
                 bad = np.argwhere((arr < fmt.min) | (arr > fmt.max))[0]
                 raise ValueError(
