@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth.hdl import Module, Signal
-from amaranth.lib import wiring
 
 import neurogate as ng
 from neurogate.core.component import Choice, Int, Param
@@ -101,16 +100,12 @@ class IntegrateAndFireModel(ng.Model):
         return {"spike": out_spike, "v": out_v}
 
 
-class IntegrateAndFireGateware(wiring.Component):
+class IntegrateAndFireGateware(ng.Gateware):
     """Gateware of :class:`IntegrateAndFire` (ports as in its Members section)."""
-
-    def __init__(self, params: IntegrateAndFire):
-        self._params = params
-        super().__init__(params.signature())
 
     def elaborate(self, platform):
         m = Module()
-        p = self._params
+        p = self.params
         v_next = Signal(p.v_format.shape)
         m.d.comb += v_next.eq(p.v_format.fit_value(self.v + self.current))
         with m.If(v_next >= p.threshold):

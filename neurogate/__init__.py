@@ -14,7 +14,7 @@ import functools
 from importlib.metadata import PackageNotFoundError, version
 
 from . import sim
-from .core.component import Component, Model, Port
+from .core.component import Component, Gateware, Model, Port
 from .core.fixed import FixedFormat
 from .core.hookspecs import hookimpl, hookspec
 from .core.plugins import PluginManager, get_plugin_manager
@@ -27,6 +27,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "Component",
     "FixedFormat",
+    "Gateware",
     "Model",
     "PluginManager",
     "Port",

@@ -36,6 +36,7 @@ __all__ = [
     "Bool",
     "Choice",
     "Component",
+    "Gateware",
     "Int",
     "Model",
     "Optional",
@@ -333,6 +334,23 @@ class Component:
     def create(self) -> wiring.Component:
         """Return the gateware: a :class:`~amaranth.lib.wiring.Component` with :attr:`ports`."""
         raise NotImplementedError
+
+
+class Gateware(wiring.Component):
+    """Base of a component's gateware: a :class:`~amaranth.lib.wiring.Component` whose signature
+    is exactly the parameters' :attr:`Component.ports`.
+
+    Subclasses implement ``elaborate`` and read their parameters from :attr:`params`.
+    """
+
+    def __init__(self, params: Component):
+        self._params = params
+        super().__init__(params.signature())
+
+    @property
+    def params(self) -> Component:
+        """The validated parameters this gateware was built from."""
+        return self._params
 
 
 # -- models -------------------------------------------------------------------------------------

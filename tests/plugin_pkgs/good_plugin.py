@@ -2,7 +2,6 @@
 
 import numpy as np
 from amaranth.hdl import Module
-from amaranth.lib import wiring
 
 import neurogate as ng
 from neurogate.core.component import Int, Param
@@ -43,10 +42,7 @@ class AccumulatorModel(ng.Model):
         return {"acc": out}
 
 
-class AccumulatorGateware(wiring.Component):
-    def __init__(self, params):
-        super().__init__(params.signature())
-
+class AccumulatorGateware(ng.Gateware):
     def elaborate(self, platform):
         m = Module()
         m.d.sync += self.acc.eq(self.acc + self.x)

@@ -27,9 +27,8 @@ from operator import xor
 
 import numpy as np
 from amaranth.hdl import Cat, Module, Signal
-from amaranth.lib import wiring
 
-from neurogate.core.component import Component, Int, Model, Optional, Param, Port
+from neurogate.core.component import Component, Gateware, Int, Model, Optional, Param, Port
 from neurogate.core.hookspecs import hookimpl
 
 __all__ = ["LFSR", "MAXIMAL_TAPS", "is_maximal", "lfsr_states", "lfsr_step_hdl"]
@@ -242,16 +241,12 @@ class LFSRModel(Model):
         return {"bit": bit, "state": nxt}
 
 
-class LFSRGateware(wiring.Component):
+class LFSRGateware(Gateware):
     """Gateware of :class:`LFSR` (ports as in its Members section)."""
-
-    def __init__(self, params: LFSR):
-        self._params = params
-        super().__init__(params.signature())
 
     def elaborate(self, platform):
         m = Module()
-        p = self._params
+        p = self.params
         s = Signal(p.width, init=p.seed)
         m.d.sync += [
             s.eq(lfsr_step_hdl(s, p.taps)),

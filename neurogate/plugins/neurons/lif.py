@@ -28,12 +28,12 @@ from itertools import repeat
 
 import numpy as np
 from amaranth.hdl import Const, Module, Signal, signed
-from amaranth.lib import wiring
 
 from neurogate.core.component import (
     Bool,
     Choice,
     Component,
+    Gateware,
     Int,
     Model,
     Optional,
@@ -457,16 +457,12 @@ class LIFModel(Model):
         return {"spike": out_s, "v": out_v}
 
 
-class LIFGateware(wiring.Component):
+class LIFGateware(Gateware):
     """Gateware of :class:`LIF` (ports as in its Members section)."""
-
-    def __init__(self, params: LIF):
-        self._params = params
-        super().__init__(params.signature())
 
     def elaborate(self, platform):
         m = Module()
-        p = self._params
+        p = self.params
         dw, f = p.data_width, p.fraction
         v = self.v  # the registered output is the state
         leak_k = Const(p.leak_k, signed(dw)) if p.leak_k is not None else self.leak_k
