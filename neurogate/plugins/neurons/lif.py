@@ -91,7 +91,7 @@ class LIF(Component):
 
     @property
     def v_format(self) -> FixedFormat:
-        """Format of the membrane potential: ``data_width`` bits, ``fraction``, ``overflow``."""
+        """The membrane potential's format (``data_width`` bits, ``fraction``, ``overflow``)."""
         return FixedFormat(self.data_width, self.fraction, True, self.overflow)
 
     @property
