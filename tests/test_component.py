@@ -128,3 +128,30 @@ def test_contract_of_registered_component(name, rng):
     model.reset()
     for key, arr in model.run(stim).items():
         np.testing.assert_array_equal(arr, out[key])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_random_source_protocol(name):
+    comp = ng.component(name)
+    if comp.sequence_key() is None:
+        with pytest.raises(TypeError, match=exact(f"{name} has no random source to allocate a "
+                                                  "seed for")):  # fmt: skip
+            comp.allocate_seed(0)
+        return
+    allocated = [comp.allocate_seed(i) for i in range(16)]
+    keys = [c.sequence_key() for c in allocated]
+    assert len(set(keys)) == len(keys), "the first 16 allocations must differ"
+    hash(keys[0])
+    assert allocated[3] == comp.allocate_seed(3)  # deterministic
+
+
+def test_lfsr_allocations_are_far_apart_on_the_cycle():
+    from neurogate.plugins.encoders.lfsr import lfsr_states
+
+    enc = ng.component("lfsr", width=12)
+    period = 4095
+    cycle = lfsr_states(12, enc.taps, enc.seed, period).tolist()
+    where = {s: i for i, s in enumerate(cycle)}
+    offsets = sorted(where[enc.allocate_seed(i).seed] for i in range(8))
+    gaps = np.diff([*offsets, offsets[0] + period])
+    assert gaps.min() > period // 16, gaps  # no two streams are a few steps apart

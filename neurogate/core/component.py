@@ -20,7 +20,7 @@ AttributeError: lif parameters are frozen; use .replace(v_threshold=...) to make
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -334,6 +334,26 @@ class Component:
     def create(self) -> wiring.Component:
         """Return the gateware: a :class:`~amaranth.lib.wiring.Component` with :attr:`ports`."""
         raise NotImplementedError
+
+    # -- random sources (the seed allocator's protocol) ---------------------------------------
+    def sequence_key(self) -> Hashable | None:
+        """Return what identifies the pseudo-random sequence this component generates.
+
+        Two components with equal keys produce the same sequence (and so fully correlated
+        streams); the seed allocator refuses them unless the user asks for sharing.
+        ``None`` (the default) means the component has no random source of its own.
+        """
+        return None
+
+    def allocate_seed(self, index: int) -> Component:
+        """Return a copy using the ``index``-th allocation of its random source.
+
+        Allocations ``0, 1, 2, ...`` give pairwise different :meth:`sequence_key` values, and
+        are chosen to be far apart (different seeds spread around an LFSR's cycle, different
+        Sobol dimensions, different Halton bases, ...). Components without a random source
+        raise ``TypeError``.
+        """
+        raise TypeError(f"{self.name} has no random source to allocate a seed for")
 
 
 class Gateware(wiring.Component):

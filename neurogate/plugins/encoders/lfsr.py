@@ -36,6 +36,9 @@ __all__ = ["LFSR", "MAXIMAL_TAPS", "is_maximal", "lfsr_states", "lfsr_step_hdl"]
 #: The default seed (masked to the width; its bit 0 is set, so it is never the lock-up state).
 DEFAULT_SEED = 0xACE1
 
+# The golden ratio's fractional part as an exact fraction (Fibonacci 46 / 47 ratio, 1e-19 off).
+_GOLDEN_NUM, _GOLDEN_DEN = 1134903170, 1836311903
+
 #: Maximal-length Fibonacci taps (1-based bit positions, MSB first) for widths 3..32.
 #: Mostly Xilinx XAPP052; width 16 uses x^16 + x^14 + x^13 + x^11 + 1 (SC-NeuroCore's).
 MAXIMAL_TAPS: dict[int, tuple[int, ...]] = {
@@ -216,6 +219,25 @@ class LFSR(Component):
     @property
     def latency(self):
         return 1
+
+    def sequence_key(self):
+        """The generator's sequence: equal for equal width, taps and seed."""
+        return ("lfsr", self.width, self.taps, self.seed)
+
+    def allocate_seed(self, index):
+        """Use the ``index``-th of a golden-ratio spread of states around the LFSR's cycle.
+
+        Allocation 0 is the default seed; allocation ``i`` starts ``i * 0.618... * period``
+        steps further along the same cycle (mod the period), so every pair of allocated
+        streams is far apart in the sequence, not merely a few steps shifted.
+        """
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) or index < 0:
+            raise ValueError(f"index must be a non-negative int, not {index!r}")
+        period = (1 << self.width) - 1
+        offset = (int(index) * period * _GOLDEN_NUM // _GOLDEN_DEN) % period
+        start = DEFAULT_SEED & period
+        seed = _linear_map(self.width, self.taps, offset)(start) if offset else start
+        return self.replace(seed=seed)
 
     def model(self, n=1):
         return LFSRModel(self, n)
