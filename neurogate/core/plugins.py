@@ -43,6 +43,13 @@ BUILTIN_PLUGINS = (
     "neurogate.sim.backends",
     "neurogate.plugins.encoders.lfsr",
     "neurogate.plugins.neurons.lif",
+    "neurogate.plugins.arith.and_mul",
+    "neurogate.plugins.arith.xnor_mul",
+    "neurogate.plugins.arith.mux_add",
+    "neurogate.plugins.arith.or_add",
+    "neurogate.plugins.arith.cordiv",
+    "neurogate.plugins.arith.apc",
+    "neurogate.plugins.arith.counter",
 )
 
 
