@@ -42,6 +42,13 @@ BUILTIN_ORIGIN = "neurogate (built-in)"
 BUILTIN_PLUGINS = (
     "neurogate.sim.backends",
     "neurogate.plugins.encoders.lfsr",
+    "neurogate.plugins.encoders.rate",
+    "neurogate.plugins.encoders.latency",
+    "neurogate.plugins.encoders.delta",
+    "neurogate.plugins.encoders.sigma_delta",
+    "neurogate.plugins.encoders.phase",
+    "neurogate.plugins.encoders.burst",
+    "neurogate.plugins.encoders.rank_order",
     "neurogate.plugins.neurons.lif",
     "neurogate.plugins.arith.and_mul",
     "neurogate.plugins.arith.xnor_mul",
