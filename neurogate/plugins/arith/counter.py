@@ -70,8 +70,11 @@ class WindowTotals:
         np.cumsum(counts, axis=0, out=cum[1:])
         cum[1:] += self.partial
         totals = cum[ends + 1] - cum[np.maximum(ends + 1 - w, 0)]
-        latest = np.cumsum(is_end) - 1  # index into totals of the latest end <= t, or -1
-        out = np.where((latest >= 0)[:, None], totals[np.maximum(latest, 0)], self.held)
+        if len(ends):
+            latest = np.cumsum(is_end) - 1  # index into totals of the latest end <= t, or -1
+            out = np.where((latest >= 0)[:, None], totals[np.maximum(latest, 0)], self.held)
+        else:
+            out = np.broadcast_to(self.held, (steps, n)).copy()
         if steps:
             self.partial = cum[steps] - (cum[ends[-1] + 1] if len(ends) else 0)
             self.held = out[-1].copy()
