@@ -17,10 +17,11 @@ import itertools
 import time
 
 import numpy as np
-from amaranth.hdl import Elaboratable, Module, Mux
+from amaranth.hdl import ClockDomain, Elaboratable, Module, Mux
 from amaranth.sim import Simulator
 
 import neurogate as ng
+from neurogate.sim.backends import reset
 
 __all__ = ["build_population", "run_demo", "simulate"]
 
@@ -47,9 +48,11 @@ class _PopulationTop(Elaboratable):
     def __init__(self, encoders, lif):
         self.encs = [e.create() for e in encoders]
         self.lifs = [lif.create() for _ in encoders]
+        self.domain = ClockDomain("sync")
 
     def elaborate(self, platform):
         m = Module()
+        m.domains.sync = self.domain
         for i, (enc, neuron) in enumerate(zip(self.encs, self.lifs, strict=True)):
             m.submodules[f"enc{i}"] = enc
             m.submodules[f"lif{i}"] = neuron
@@ -77,6 +80,7 @@ def _gateware(encoders, lif, x, steps):
     v = np.zeros((steps, n), dtype=np.int64)
 
     async def testbench(ctx):
+        await reset(ctx, top.domain)
         for enc, xi in zip(top.encs, x, strict=True):
             ctx.set(enc.x, int(xi))
         for cycle in range(steps + lif.latency):

@@ -9,13 +9,24 @@ Backends are plugins: :func:`neurogate_register_sim_backends` registers the buil
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import ClockDomain, Elaboratable, Module
 from amaranth.sim import Simulator
 
 from neurogate.core.component import Component
 from neurogate.core.hookspecs import hookimpl
 
-__all__ = ["Backend", "ModelBackend", "PysimBackend"]
+__all__ = ["Backend", "ModelBackend", "PysimBackend", "reset"]
+
+
+async def reset(ctx, domain: ClockDomain) -> None:
+    """Assert ``domain``'s reset for one clock cycle, as a board does at power-up.
+
+    Every gateware backend starts this way, so a component may load its reset state on reset
+    rather than rely on power-on values (which FPGAs support only partly).
+    """
+    ctx.set(domain.rst, 1)
+    await ctx.tick(domain.name)
+    ctx.set(domain.rst, 0)
 
 
 class Backend:
@@ -61,9 +72,11 @@ class _Instances(Elaboratable):
 
     def __init__(self, component: Component, n: int):
         self.duts = [component.create() for _ in range(n)]
+        self.domain = ClockDomain("sync")
 
     def elaborate(self, platform):
         m = Module()
+        m.domains.sync = self.domain
         for i, dut in enumerate(self.duts):
             m.submodules[f"u{i}"] = dut
         return m
@@ -86,6 +99,7 @@ class PysimBackend(Backend):
         results = [np.zeros((steps, n), dtype=np.int64) for _ in out_names]
 
         async def testbench(ctx):
+            await reset(ctx, top.domain)
             for cycle in range(steps + latency):
                 if cycle < steps:
                     for sigs, vals in zip(in_sigs, in_vals, strict=True):

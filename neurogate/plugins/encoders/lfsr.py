@@ -26,7 +26,7 @@ from functools import reduce
 from operator import xor
 
 import numpy as np
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, ResetSignal, Signal
 
 from neurogate.core.component import Component, Gateware, Int, Model, Optional, Param, Port
 from neurogate.core.hookspecs import hookimpl
@@ -264,17 +264,42 @@ class LFSRModel(Model):
 
 
 class LFSRGateware(Gateware):
-    """Gateware of :class:`LFSR` (ports as in its Members section)."""
+    """Gateware of :class:`LFSR` (ports as in its Members section).
+
+    Three choices keep it small and fast on FPGAs with carry chains (iCE40, ECP5):
+
+    * The register holds the complement ``~s``, so ``s < x`` is the carry out of
+      ``x + ~s`` and maps onto the carry chain with no inverter in front of it.
+    * The register has no power-on value of its own (FPGA flip-flops start at 0 and Yosys
+      must add inverters to emulate a power-on 1); the domain's reset loads the seed. Amaranth
+      platforms assert reset at power-up, and the simulation backends assert it first.
+    * From 8 bits on, the comparison is split into two halves whose upper half is computed
+      for both carries at once (carry select), halving the longest carry chain.
+    """
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
-        s = Signal(p.width, init=p.seed)
-        m.d.sync += [
-            s.eq(lfsr_step_hdl(s, p.taps)),
-            self.bit.eq(s < self.x),
-        ]
-        m.d.comb += self.state.eq(s)
+        width, mask = p.width, (1 << p.width) - 1
+        ns = Signal(width, reset_less=True)  # ~s
+        parity = reduce(xor, [ns[t - 1] for t in p.taps])
+        not_feedback = parity if len(p.taps) % 2 else ~parity  # ~(XOR of the taps of s)
+        with m.If(ResetSignal()):
+            m.d.sync += ns.eq(~p.seed & mask)
+        with m.Else():
+            m.d.sync += ns.eq(Cat(not_feedback, ns[:-1]))
+        x = self.x
+        if width >= 8:
+            h = width // 2
+            lo_gt = (x[:h] + ns[:h])[h]  # x_lo > s_lo
+            hi_gt = (x[h:] + ns[h:])[width - h]  # x_hi > s_hi
+            hi_ge = (x[h:] + ns[h:] + 1)[width - h]  # x_hi >= s_hi
+            less = Mux(lo_gt, hi_ge, hi_gt)
+        else:
+            less = (x + ns)[width]  # x > s
+        bit = Signal(reset_less=True)
+        m.d.sync += bit.eq(less)
+        m.d.comb += [self.bit.eq(bit), self.state.eq(~ns)]
         return m
 
 
