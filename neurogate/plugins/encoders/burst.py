@@ -3,7 +3,7 @@
 Time is divided into windows of ``window`` steps, the first starting at step 0 after reset. The
 input ``x`` (unsigned ``width`` bits, full scale ``F = 2**width - 1``) is sampled on the first
 step of each window and ignored on the others. The burst length is ``x * max_burst / F``
-rounded half up::
+rounded to the nearest integer (there are no ties: ``F`` is odd)::
 
     n(x) = floor((2 * x * max_burst + F) / (2 * F))
 
