@@ -99,12 +99,15 @@ def ref_apc(streams, window):
 
 
 def random_streams(rng, steps, n, k=1):
-    """``k`` arrays of (steps, n) bits, each instance with its own density (incl. 0 and 1)."""
+    """``k`` arrays of (steps, n) bits, each instance with its own density.
+
+    With ``n >= 3`` the first instance is all zeros and the last all ones (the edges).
+    """
     out = []
     for _ in range(k):
         density = rng.random(n)
-        density[0] = 0.0 if n > 2 else density[0]
-        density[-1] = 1.0 if n > 2 else density[-1]
+        if n >= 3:
+            density[0], density[-1] = 0.0, 1.0
         out.append((rng.random((steps, n)) < density).astype(np.int64))
     return out
 
