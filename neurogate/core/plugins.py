@@ -42,6 +42,10 @@ BUILTIN_ORIGIN = "neurogate (built-in)"
 BUILTIN_PLUGINS = (
     "neurogate.sim.backends",
     "neurogate.plugins.encoders.lfsr",
+    "neurogate.plugins.encoders.sobol",
+    "neurogate.plugins.encoders.vdc",
+    "neurogate.plugins.encoders.halton",
+    "neurogate.plugins.encoders.bernoulli",
     "neurogate.plugins.encoders.rate",
     "neurogate.plugins.encoders.latency",
     "neurogate.plugins.encoders.delta",
