@@ -11,9 +11,9 @@ accumulator ``acc += x (mod 2**width)``, spiking on each wrap.
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Const, Module, Mux, Signal, Value
+from amaranth.hdl import Const, Module, Mux, Signal
 
-__all__ = ["WindowClock", "accumulate", "held", "sample_hdl", "window_phase_hdl"]
+__all__ = ["WindowClock", "accumulate", "held", "window_phase_hdl"]
 
 #: Steps per block of the accumulator's cumulative sum (keeps every partial sum below 2**53).
 _ACC_BLOCK = 1 << 20
@@ -84,12 +84,3 @@ def window_phase_hdl(m: Module, window: int):
     k = Signal(range(window))
     m.d.sync += k.eq(Mux(k == window - 1, 0, k + 1))
     return k, k == 0
-
-
-def sample_hdl(m: Module, first, value, name: str):
-    """Return ``value`` on a window's first step and what it was then on the later steps."""
-    value = Value.cast(value)
-    reg = Signal(value.shape(), name=name)
-    with m.If(first):
-        m.d.sync += reg.eq(value)
-    return Mux(first, value, reg)

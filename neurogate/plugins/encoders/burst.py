@@ -103,34 +103,41 @@ class BurstModel(Model):
 
 
 class BurstGateware(Gateware):
-    """Gateware of :class:`BurstEncoder` (ports as in its Members section)."""
+    """Gateware of :class:`BurstEncoder` (ports as in its Members section).
+
+    Slot ``j`` of a window (phase ``j * isi``) spikes while ``2 * x * max_burst - F - 2 * F * j
+    >= 0``: a remainder ``r`` is loaded with ``2 * x * max_burst - F`` and loses ``2 * F`` per
+    spike, so no division is needed and ``r`` stays in ``[-2 * F, 2 * F * max_burst - F]``. On
+    the first step (slot 0) the decision is the constant comparison
+    ``x >= ceil(F / (2 * max_burst))``.
+    """
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
         full = (1 << p.width) - 1
         _, first = window_phase_hdl(m, p.window)
-        # Slot j of the window (steps j * isi) spikes while 2*x*max_burst - F - 2*F*j >= 0.
-        # The remainder r starts at 2*x*max_burst - F >= -F and loses 2*F per spike, so it
-        # stays in [-2*F, 2*F*max_burst - F].
         r_shape = signed(bits_for(2 * full * p.max_burst) + 1)
         r, start = Signal(r_shape), Signal(r_shape)
         # Unsigned operands: the difference wraps, and the signed signal reads it back exactly.
         m.d.comb += start.eq(2 * p.max_burst * self.x - full)
-        cur_r = Mux(first, start, r)
+        leads = self.x >= -(-full // (2 * p.max_burst))
         if p.isi == 1:
             slot = 1
         else:
-            c = Signal(range(p.isi))  # steps since the window's last slot
-            cur_c = Mux(first, 0, c)
-            slot = cur_c == 0
-            m.d.sync += c.eq(Mux(cur_c == p.isi - 1, 0, cur_c + 1))
+            c = Signal(range(p.isi))  # phase modulo isi, on the steps after the first
+            slot = c == 0
+            with m.If(first):
+                m.d.sync += c.eq(1)
+            with m.Else():
+                m.d.sync += c.eq(Mux(c == p.isi - 1, 0, c + 1))
         fire = Signal()
-        m.d.comb += fire.eq(slot & (cur_r >= 0))
-        m.d.sync += [
-            self.spike.eq(fire),
-            r.eq(Mux(fire, cur_r - 2 * full, cur_r)),
-        ]
+        m.d.comb += fire.eq(slot & (r >= 0))
+        m.d.sync += self.spike.eq(Mux(first, leads, fire))
+        with m.If(first):
+            m.d.sync += r.eq(Mux(leads, start - 2 * full, start))
+        with m.Elif(fire):
+            m.d.sync += r.eq(r - 2 * full)
         return m
 
 

@@ -33,11 +33,11 @@ is silent, so "no spike" means zero). When ``window > 2**width`` the phases afte
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 
 from neurogate.core.component import Bool, Component, Gateware, Int, Model, Param, Port, bits_for
 from neurogate.core.hookspecs import hookimpl
-from neurogate.plugins.encoders._temporal import WindowClock, held, sample_hdl, window_phase_hdl
+from neurogate.plugins.encoders._temporal import WindowClock, held, window_phase_hdl
 
 __all__ = ["LatencyEncoder"]
 
@@ -104,17 +104,24 @@ class LatencyModel(Model):
 
 
 class LatencyGateware(Gateware):
-    """Gateware of :class:`LatencyEncoder` (ports as in its Members section)."""
+    """Gateware of :class:`LatencyEncoder` (ports as in its Members section).
+
+    On a window's first step the spike is a constant comparison (``k*(x) = 0`` exactly when
+    ``x >= F - F // window``), so the multiplication only feeds the held target phase.
+    """
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
+        full = (1 << p.width) - 1
         k, first = window_phase_hdl(m, p.window)
-        phase = Signal(bits_for(p.window - 1))
-        m.d.comb += phase.eq(((~self.x) * p.window) >> p.width)
-        target = sample_hdl(m, first, phase, "target")
-        fires = 1 if p.zero_spikes else sample_hdl(m, first, self.x != 0, "fires")
-        m.d.sync += self.spike.eq(fires & (k == target))
+        nonzero = 1 if p.zero_spikes else self.x != 0
+        leads = (self.x >= full - full // p.window) & nonzero
+        target = Signal(bits_for(p.window - 1))
+        fires = Signal()
+        with m.If(first):
+            m.d.sync += [target.eq(((~self.x) * p.window) >> p.width), fires.eq(nonzero)]
+        m.d.sync += self.spike.eq(Mux(first, leads, fires & (k == target)))
         return m
 
 

@@ -25,14 +25,13 @@ outputs are registered (latency 1): row ``t`` of the model is the spikes of step
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 
 from neurogate.core.component import Component, Gateware, Int, Model, Optional, Param, Port
 from neurogate.core.hookspecs import hookimpl
 from neurogate.plugins.encoders._temporal import (
     WindowClock,
     held,
-    sample_hdl,
     window_phase_hdl,
 )
 
@@ -115,7 +114,14 @@ class RankOrderModel(Model):
 
 
 class RankOrderGateware(Gateware):
-    """Gateware of :class:`RankOrderEncoder`: ``n_inputs**2`` comparators sampled per window."""
+    """Gateware of :class:`RankOrderEncoder` (ports as in its Members section).
+
+    On a window's first step, ``n_inputs * (n_inputs - 1)`` comparators decide, for each
+    input, which others come before it; the output is "none does" (rank 0), and the
+    comparison bits are held. On the later steps each output compares the window phase with
+    the pop count of its held bits. Holding the bits rather than the ranks splits the
+    comparators and the pop count into two shorter paths.
+    """
 
     def elaborate(self, platform):
         m = Module()
@@ -124,10 +130,17 @@ class RankOrderGateware(Gateware):
         k, first = window_phase_hdl(m, p.window)
         x = [getattr(self, f"x{i}") for i in range(count)]
         for i in range(count):
-            rank = Signal(range(count), name=f"rank{i}")
             before = [x[j] > x[i] if j > i else x[j] >= x[i] for j in range(count) if j != i]
-            m.d.comb += rank.eq(sum(before, start=0))
-            m.d.sync += getattr(self, f"s{i}").eq(k == sample_hdl(m, first, rank, f"held{i}"))
+            if not before:
+                m.d.sync += self.s0.eq(k == 0)
+                continue
+            now = Signal(count - 1, name=f"before{i}")
+            held = Signal(count - 1, name=f"held{i}")
+            m.d.comb += now.eq(Cat(*before))
+            with m.If(first):
+                m.d.sync += held.eq(now)
+            spike = getattr(self, f"s{i}")
+            m.d.sync += spike.eq(Mux(first, now == 0, k == sum(held, start=0)))
         return m
 
 
