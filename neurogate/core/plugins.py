@@ -61,6 +61,10 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.arith.cordiv",
     "neurogate.plugins.arith.apc",
     "neurogate.plugins.arith.counter",
+    "neurogate.plugins.decorrelators.isolator",
+    "neurogate.plugins.decorrelators.shuffle",
+    "neurogate.plugins.decorrelators.regen",
+    "neurogate.plugins.decorrelators.rescramble",
 )
 
 
