@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from importlib.metadata import PackageNotFoundError, version
 
-from . import sim
+from . import sc, sim
 from .core.component import Component, Gateware, Model, Port
 from .core.fixed import FixedFormat
 from .core.hookspecs import hookimpl, hookspec
@@ -39,6 +39,7 @@ __all__ = [
     "hookspec",
     "plugin_manager",
     "reload_plugins",
+    "sc",
     "sim",
 ]
 
