@@ -41,11 +41,17 @@ from ._lfsr_source import check_seed, leap_hdl, leaped_states, lfsr_key, spread_
 __all__ = ["Shuffle"]
 
 
-def _depth_rule(where, value):
-    value = Int(2, 1024)(where, value)
-    if value & (value - 1):
-        raise ValueError(f"{where} must be a power of two in 2..1024, not {value!r}")
-    return value
+class _PowerOfTwo:
+    """Rule: a power of two in ``2..1024``."""
+
+    def describe(self) -> str:
+        return "a power of two in 2..1024"
+
+    def __call__(self, where, value):
+        value = Int()(where, value)
+        if not 2 <= value <= 1024 or value & (value - 1):
+            raise ValueError(f"{where} must be {self.describe()}, not {value!r}")
+        return value
 
 
 class Shuffle(Component):
@@ -62,7 +68,7 @@ class Shuffle(Component):
     name = "shuffle"
     kind = "decorrelator"
 
-    depth = Param(16, _depth_rule, "buffer bits, a power of two")
+    depth = Param(16, _PowerOfTwo(), "buffer bits, a power of two")
     lfsr_width = Param(16, Int(3, 32), "width of the slot-choosing LFSR (maximal taps)")
     seed = Param(
         None, Optional(Int()), "LFSR state s_0, nonzero (default: 0xACE1 masked to lfsr_width)"
