@@ -111,6 +111,10 @@ def rmse(bits, expected, *, bipolar: bool = False, axis: int = 0) -> float:
     return float(np.sqrt(np.mean(np.square(error(bits, expected, bipolar=bipolar, axis=axis)))))
 
 
+# Streams up to this length have their SCC terms (up to N**2) computed in int64.
+_INT64_MAX_LENGTH = 2**31 - 1
+
+
 # -- correlation --------------------------------------------------------------------------------
 def scc(a, b, axis: int = 0):
     """Return the stochastic cross-correlation of two bitstreams (Alaghi & Hayes, 2013).
@@ -157,7 +161,7 @@ def scc(a, b, axis: int = 0):
         ) from None
     length = x.shape[-1]
     # Counts are exact; N * N must fit int64, else fall back to Python integers.
-    dtype = np.int64 if length < 2**31 else object
+    dtype = np.int64 if length <= _INT64_MAX_LENGTH else object
     ones_a = x.sum(axis=-1, dtype=np.int64).astype(dtype)
     ones_b = y.sum(axis=-1, dtype=np.int64).astype(dtype)
     both = (x & y).sum(axis=-1, dtype=np.int64).astype(dtype)
