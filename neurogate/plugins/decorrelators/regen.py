@@ -16,8 +16,10 @@ instead: its period is ``W - 1``, so every window's ``r_0 .. r_{W-1}`` is a perm
 
 At the edges: an all-zero window gives an all-zero next window, an all-ones window an all-ones
 next window. The output is registered (latency 1: row ``t`` above is sampled one cycle after
-the input of step ``t``). The output depends on the input only through the window counts, so
-it is uncorrelated with any stream that does not share the LFSR.
+the input of step ``t``). The output depends on the input only through the window counts: the
+order of the input's bits, and so its correlation with other streams, is discarded, and the
+output's bit order is that of the comparator's LFSR, the same in every window (streams that
+share that LFSR, or that repeat in step with the window, stay correlated with it).
 
 >>> import neurogate as ng
 >>> rg = ng.component("regen", width=3, seed=1)
@@ -116,21 +118,22 @@ class RegenModel(Model):
         w = self.component.window
         if steps == 0:
             return {"y": np.zeros((0, self.n), dtype=np.uint8)}
-        a = inputs["a"].astype(np.int64)
-        pos = self._t + np.arange(steps)
-        phase, win = pos % w, pos // w  # win 0 is the window in progress
-        starts = np.flatnonzero(phase == 0)
+        t0, end = self._t, self._t + steps  # positions relative to the current window's start
+        # Ones of each window this run touches (the first one continues the accumulator).
+        starts = np.arange(-t0 % w, steps, w)
         if not len(starts) or starts[0] != 0:
             starts = np.concatenate([[0], starts])
-        sums = np.add.reduceat(a, starts, axis=0)  # ones of each window touched by this run
+        sums = np.add.reduceat(inputs["a"], starts, axis=0, dtype=np.int64)
         sums[0] += self.acc
         using = np.concatenate([self.count[None], sums[:-1]])  # C_{j-1} for each window
-        y = (self._r[phase][:, None] < using[win]).view(np.uint8)
-        if phase[-1] == w - 1:
+        # Compare window by window (comparands x windows x instances), then cut out this run.
+        y = self._r[None, :, None] < using[:, None, :]
+        y = y.reshape(-1, self.n)[t0:end].view(np.uint8)
+        if end % w == 0:
             self.count, self.acc = sums[-1], np.zeros(self.n, dtype=np.int64)
         else:
             self.count, self.acc = using[-1], sums[-1]
-        self._t = int(pos[-1] + 1) % w
+        self._t = end % w
         return {"y": y}
 
 
