@@ -24,7 +24,7 @@ value once, so the count of ones is within 1 of ``x * b**k / 2**w``.
 
 The gateware keeps the digit counter and, instead of multiplying, tracks
 ``R * 2**w = r * P + rem`` incrementally: each step adds one of ``D + 1`` precomputed constants
-chosen by the lowest digit that does not carry.
+chosen by the lowest digit that does not carry (see :class:`HaltonGateware`).
 
 >>> import neurogate as ng
 >>> enc = ng.component("halton", base=3, digits=2, width=8)
@@ -39,7 +39,7 @@ from __future__ import annotations
 from functools import reduce
 
 import numpy as np
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 
 from neurogate.core.component import Choice, Component, Gateware, Int, Model, Optional, Param, Port
 from neurogate.core.hookspecs import hookimpl
@@ -189,9 +189,16 @@ class HaltonGateware(Gateware):
     Registers: the digits ``d_j``, ``r`` (``width`` bits) and ``rem`` with
     ``R * 2**width = r * P + rem``, ``0 <= rem < P``. When digit ``j`` is the lowest that is not
     ``b - 1``, the counter step changes ``R`` by ``delta_j = b**(D-1-j) + b**(D-j) - P``
-    (``1 - P`` when every digit wraps); ``delta_j * 2**width = q_j * P + e_j`` are constants, so
-    ``rem += e_j`` (minus ``P`` on overflow, carrying 1) and ``r += q_j + carry``, modulo
-    ``2**width``. ``rem`` is left out when it is always 0 (base 2, ``digits <= width``).
+    (``delta_D = 1 - P`` when every digit wraps); ``delta_j * 2**width = q_j * P + e_j`` are
+    constants, so ``rem += e_j`` (minus ``P`` on overflow, carrying 1) and
+    ``r += q_j + carry``, modulo ``2**width``. ``rem`` is left out when it is always 0 (base 2,
+    ``digits <= width``).
+
+    For speed: ``j`` is kept one-hot in a register, computed a step ahead (after a step with
+    ``j > 0`` it is 0; after ``j = 0`` it stays 0 unless ``d_0`` reaches ``b - 1``, when it
+    becomes the lowest non-top digit above 0); the runs of top digits are found with a carry
+    chain (``(F + 1) & ~F`` of the flags ``F``); and both outcomes of the ``rem`` overflow are
+    added in parallel and chosen by the sign of ``rem + e_j - P``.
     """
 
     def elaborate(self, platform):
@@ -207,6 +214,7 @@ class HaltonGateware(Gateware):
             c //= b
         rev0 = reduce(lambda acc, d: acc * b + d, digits0, 0)
         r0, rem0 = divmod(rev0 << w, period)
+        j0 = next((j for j, d in enumerate(digits0) if d != b - 1), n_dig)
 
         # Per carry position j = 0 .. D (D: every digit wraps), the change of (r, rem).
         deltas = [b ** (n_dig - 1 - j) + b ** (n_dig - j) - period for j in range(n_dig)]
@@ -217,34 +225,52 @@ class HaltonGateware(Gateware):
 
         digit = [Signal(range(b), init=d, name=f"digit{j}") for j, d in enumerate(digits0)]
         r = Signal(w, init=r0)
-        not_top = [d != b - 1 for d in digit]
+        top = Cat(*(d == b - 1 for d in digit))  # bit j: digit j is b - 1
 
-        # The mixed-radix counter: digit j steps when every digit below it is b - 1.
-        carry_in = Const(1, 1)
+        # The mixed-radix counter: digit j steps when every digit below it is b - 1, which is
+        # bit j of (top + 1) ^ top (a carry chain).
+        top_inc = Signal(n_dig + 1)
+        m.d.comb += top_inc.eq(top + 1)
+        steps = top_inc ^ top
         for j in range(n_dig):
-            with m.If(carry_in):
-                m.d.sync += digit[j].eq(Mux(not_top[j], digit[j] + 1, 0))
-            carry_in = carry_in & ~not_top[j]
+            with m.If(steps[j]):
+                m.d.sync += digit[j].eq(Mux(top[j], 0, digit[j] + 1))
 
-        # The lowest digit that is not b - 1 selects the constants (the chain's last Mux wins).
-        def select(consts, shape):
-            return reduce(
-                lambda sel, j: Mux(not_top[j], Const(consts[j], shape), sel),
-                range(n_dig - 1, -1, -1),
-                Const(consts[n_dig], shape),
-            )
+        # One-hot j, a step ahead. low_above bit k: digit k + 1 is the lowest non-top above 0
+        # (bit D - 1: digits 1 .. D-1 are all top).
+        onehot = Signal(n_dig + 1, init=1 << j0)
+        if n_dig == 1:
+            low_above = Const(1, 1)
+        else:
+            above = top[1:]
+            above_inc = Signal(n_dig)
+            m.d.comb += above_inc.eq(above + 1)
+            low_above = above_inc & ~Cat(above, Const(0, 1))
+        d0_reaches_top = onehot[0] & (digit[0] == b - 2)
+        m.d.sync += onehot.eq(Mux(d0_reaches_top, Cat(Const(0, 1), low_above), 1))
 
-        q_sel = select(q, w)
+        def select(consts, width):
+            terms = [Mux(onehot[j], Const(v, width), 0) for j, v in enumerate(consts) if v]
+            return reduce(lambda acc, t: acc | t, terms, Const(0, width))
+
         if rem0 == 0 and not any(e):
-            m.d.sync += r.eq(r + q_sel)
+            m.d.sync += r.eq(r + select(q, w))
         else:
             rem = Signal(range(period), init=rem0)
-            total = Signal(range(2 * period))
-            m.d.comb += total.eq(rem + select(e, range(period)))
-            wrap = total >= period
+            wide = period.bit_length() + 1  # rem + e - P in [-P, P), two's complement
+            kept = Signal(range(2 * period))
+            wrapped = Signal(wide)
+            r_kept, r_carried = Signal(w), Signal(w)
+            m.d.comb += [
+                kept.eq(rem + select(e, period.bit_length())),
+                wrapped.eq(rem + select([(ej - period) % (1 << wide) for ej in e], wide)),
+                r_kept.eq(r + select(q, w)),
+                r_carried.eq(r + select([(qj + 1) & mask for qj in q], w)),
+            ]
+            overflow = ~wrapped[-1]  # rem + e_j >= P
             m.d.sync += [
-                rem.eq(Mux(wrap, total - period, total)),
-                r.eq(r + q_sel + wrap),
+                rem.eq(Mux(overflow, wrapped, kept)),
+                r.eq(Mux(overflow, r_carried, r_kept)),
             ]
         m.d.sync += self.bit.eq(r < self.x)
         return m
