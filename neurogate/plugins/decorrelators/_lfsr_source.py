@@ -27,10 +27,10 @@ import numpy as np
 from amaranth.hdl import Cat
 
 from neurogate.plugins.encoders.lfsr import (
-    DEFAULT_SEED,
     LFSR,
     MAXIMAL_TAPS,
     _linear_map,
+    check_generator,
     lfsr_states,
     lfsr_step_hdl,
 )
@@ -48,19 +48,8 @@ def check_seed(component, width_param: str) -> int:
     as for the ``lfsr`` encoder. Raises ``ValueError`` with the ``lfsr`` encoder's messages,
     naming ``component``.
     """
-    width = component._values[width_param]
+    check_generator(component, component._values[width_param], taps_param=None)
     seed = component._values["seed"]
-    mask = (1 << width) - 1
-    if seed is None:
-        seed = component._values["seed"] = DEFAULT_SEED & mask
-    if not 0 <= seed <= mask:
-        raise ValueError(
-            f"{component.name}.seed must fit unsigned {width}-bit [0, {mask}], not {seed!r}"
-        )
-    if seed == 0:
-        raise ValueError(
-            f"{component.name}.seed must be nonzero (0 is the LFSR lock-up state), not 0"
-        )
     return seed
 
 

@@ -43,11 +43,9 @@ from neurogate.core.component import Bool, Component, Gateware, Int, Model, Opti
 from neurogate.core.hookspecs import hookimpl
 
 from .lfsr import (
-    DEFAULT_SEED,
     LFSR,
-    MAXIMAL_TAPS,
     _taps_rule,
-    is_maximal,
+    check_generator,
     lfsr_states,
     lfsr_step_hdl,
 )
@@ -99,29 +97,7 @@ class Bernoulli(Component):
     scramble = Param(True, Bool(), "permute the state bits before the comparator")
 
     def validate(self):
-        width, seed, taps = self.width, self.seed, self.taps
-        if seed is None:
-            seed = self._values["seed"] = DEFAULT_SEED & ((1 << width) - 1)
-        if not 0 <= seed < (1 << width):
-            raise ValueError(
-                f"bernoulli.seed must fit unsigned {width}-bit [0, {(1 << width) - 1}], "
-                f"not {seed!r}"
-            )
-        if seed == 0:
-            raise ValueError("bernoulli.seed must be nonzero (0 is the LFSR lock-up state), not 0")
-        if taps is None:
-            self._values["taps"] = MAXIMAL_TAPS[width]
-            return
-        if not all(1 <= t <= width for t in taps) or width not in taps:
-            raise ValueError(
-                f"bernoulli.taps must be bit positions in 1..{width} including {width}, "
-                f"not {taps!r}"
-            )
-        if not is_maximal(width, taps):
-            raise ValueError(
-                f"bernoulli.taps must give a maximal-length sequence (period "
-                f"{(1 << width) - 1}) for width {width}, not {taps!r}"
-            )
+        check_generator(self, self.width)
 
     @property
     def ports(self):

@@ -153,6 +153,44 @@ def _taps_rule(where, value):
     return tuple(sorted(taps, reverse=True))
 
 
+def check_generator(component, width: int, seed_param="seed", taps_param="taps") -> None:
+    """Fill in and check the LFSR seed and taps parameters of any component that owns one.
+
+    ``None`` selects the defaults (:data:`DEFAULT_SEED` masked to ``width``; the maximal taps
+    of :data:`MAXIMAL_TAPS`). Errors name ``component`` and the parameter, as its own would.
+    Pass ``taps_param=None`` for components whose generator always uses the maximal taps.
+    """
+    values, name = component._values, component.name
+    mask = (1 << width) - 1
+    seed = values[seed_param]
+    if seed is None:
+        seed = values[seed_param] = DEFAULT_SEED & mask
+    if not 0 <= seed <= mask:
+        raise ValueError(
+            f"{name}.{seed_param} must fit unsigned {width}-bit [0, {mask}], not {seed!r}"
+        )
+    if seed == 0:
+        raise ValueError(
+            f"{name}.{seed_param} must be nonzero (0 is the LFSR lock-up state), not 0"
+        )
+    if taps_param is None:
+        return
+    taps = values[taps_param]
+    if taps is None:
+        values[taps_param] = MAXIMAL_TAPS[width]
+        return
+    if not all(1 <= t <= width for t in taps) or width not in taps:
+        raise ValueError(
+            f"{name}.{taps_param} must be bit positions in 1..{width} including {width}, "
+            f"not {taps!r}"
+        )
+    if not is_maximal(width, taps):
+        raise ValueError(
+            f"{name}.{taps_param} must give a maximal-length sequence (period {mask}) "
+            f"for width {width}, not {taps!r}"
+        )
+
+
 def lfsr_step_hdl(state: Signal, taps: tuple[int, ...]):
     """Return the Amaranth expression of the next LFSR state (shift left, feedback into bit 0)."""
     feedback = reduce(xor, [state[t - 1] for t in taps])
@@ -186,27 +224,7 @@ class LFSR(Component):
     )
 
     def validate(self):
-        width, seed, taps = self.width, self.seed, self.taps
-        if seed is None:
-            seed = self._values["seed"] = DEFAULT_SEED & ((1 << width) - 1)
-        if not 0 <= seed < (1 << width):
-            raise ValueError(
-                f"lfsr.seed must fit unsigned {width}-bit [0, {(1 << width) - 1}], not {seed!r}"
-            )
-        if seed == 0:
-            raise ValueError("lfsr.seed must be nonzero (0 is the LFSR lock-up state), not 0")
-        if taps is None:
-            self._values["taps"] = MAXIMAL_TAPS[width]
-            return
-        if not all(1 <= t <= width for t in taps) or width not in taps:
-            raise ValueError(
-                f"lfsr.taps must be bit positions in 1..{width} including {width}, not {taps!r}"
-            )
-        if not is_maximal(width, taps):
-            raise ValueError(
-                f"lfsr.taps must give a maximal-length sequence (period {(1 << width) - 1}) "
-                f"for width {width}, not {taps!r}"
-            )
+        check_generator(self, self.width)
 
     @property
     def ports(self):
