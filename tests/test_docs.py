@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import neurogate as ng
 from neurogate.cli import build_parser
 from neurogate.core import hookspecs
 from neurogate.core.plugins import get_plugin_manager
@@ -125,3 +126,12 @@ def test_api_page_documents_every_builtin_component_and_hook():
     assert hooks
     for hook in hooks:
         assert f"neurogate.core.hookspecs.{hook}\n" in page, f"hook {hook}: add it to api.rst"
+
+
+def test_readme_and_index_name_every_builtin_component():
+    pm = ng.get_plugin_manager(autoload=False)
+    readme = (ROOT / "README.md").read_text()
+    index = (ROOT / "docs" / "index.rst").read_text()
+    for name in pm.components():
+        assert f"`{name}`" in readme, f"README.md does not list {name}"
+        assert f"``{name}``" in index, f"docs/index.rst does not list {name}"
