@@ -17,6 +17,7 @@ from . import sc, sim
 from .core.component import Component, Gateware, Model, Port
 from .core.fixed import FixedFormat
 from .core.hookspecs import hookimpl, hookspec
+from .core.neuron import NeuronKernel
 from .core.plugins import PluginManager, get_plugin_manager
 
 try:
@@ -29,6 +30,7 @@ __all__ = [
     "FixedFormat",
     "Gateware",
     "Model",
+    "NeuronKernel",
     "PluginManager",
     "Port",
     "__version__",
