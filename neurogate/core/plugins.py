@@ -57,6 +57,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.neurons.if_neuron",
     "neurogate.plugins.neurons.lif_shift",
     "neurogate.plugins.neurons.alif",
+    "neurogate.plugins.neurons.cuba_lif",
     "neurogate.plugins.arith.and_mul",
     "neurogate.plugins.arith.xnor_mul",
     "neurogate.plugins.arith.mux_add",
