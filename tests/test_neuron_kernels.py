@@ -17,10 +17,13 @@ import re
 
 import numpy as np
 import pytest
-from amaranth.hdl import Mux
+from amaranth.hdl import ClockDomain, Module, Mux
+from amaranth.sim import Simulator
 
 import neurogate as ng
 from neurogate.core.component import Int, Param, Port
+from neurogate.gateware.neuron_core import NeuronCore
+from neurogate.sim.backends import reset
 
 
 def _exact(msg: str) -> str:
@@ -410,3 +413,87 @@ def test_kernel_leaving_its_range_raises():
     )
     with pytest.raises(OverflowError, match=_exact(msg)):
         model.run({"current": [[3, -1], [5, 0], [0, 0]]})
+
+
+# -- the time-multiplexed core ----------------------------------------------------------------
+def _core_run(core, xs):
+    """Run timesteps ``xs`` (T x n currents) on the core's gateware; return events and states."""
+    n = core.n_neurons
+    dut = core.create()
+    top = Module()
+    top.domains.sync = domain = ClockDomain("sync")
+    top.submodules.dut = dut
+    fields = list(core.kernel.state_fields())
+    events, states = [], []
+
+    async def bench(ctx):
+        await reset(ctx, domain)
+        ctx.set(dut.aer.ready, 1)
+        for row in xs:
+            for i in range(n):
+                ctx.set(dut.in_addr, i)
+                ctx.set(dut.in_data.current, int(row[i]))
+                ctx.set(dut.in_we, 1)
+                await ctx.tick()
+            ctx.set(dut.in_we, 0)
+            ctx.set(dut.step, 1)
+            await ctx.tick()
+            ctx.set(dut.step, 0)
+            step_events, after_done = [], None
+            for _ in range(4 * n + 20):
+                if ctx.get(dut.aer.valid):  # ready is high: transferred at this edge
+                    step_events.append(ctx.get(dut.aer.payload.addr))
+                if after_done is None and ctx.get(dut.done):
+                    after_done = 4  # let the FIFO drain
+                await ctx.tick()
+                if after_done is not None:
+                    after_done -= 1
+                    if not after_done:
+                        break
+            else:
+                raise AssertionError("timestep never finished")
+            events.append(step_events)
+            state = {key: [] for key in fields}
+            for i in range(n):
+                ctx.set(dut.rd_addr, i)
+                await ctx.tick()
+                for key in fields:
+                    state[key].append(ctx.get(getattr(dut.rd_data, key)))
+            states.append(state)
+
+    sim = Simulator(top)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return events, states
+
+
+CORE = [
+    ("if_neuron", {"data_width": 8, "threshold": 20, "overflow": "wrap"}),
+    ("lif_shift", {"data_width": 8, "leak_shift": 2, "threshold": 30, "refractory": 2}),
+    (
+        "alif",
+        {
+            "data_width": 8,
+            "leak_shift": 3,
+            "threshold": 25,
+            "a_width": 5,
+            "a_jump": 9,
+            "a_shift": 2,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "params"), CORE)
+def test_core_matches_parallel_model(name, params, rng):
+    kernel = ng.component(name, **params)
+    n, steps = 5, 8
+    xs = rng.integers(-10, 40, size=(steps, n))
+    events, states = _core_run(NeuronCore(kernel, n, fifo_depth=2 * n), xs)
+    out = kernel.model(n).run({"current": xs})
+    assert any(events)
+    for t in range(steps):
+        assert events[t] == np.flatnonzero(out["spike"][t]).tolist(), t
+        for key, got in states[t].items():
+            assert got == out[key][t].tolist(), (t, key)
