@@ -27,7 +27,7 @@ from __future__ import annotations
 from itertools import repeat
 
 import numpy as np
-from amaranth.hdl import Const, Module, Signal, signed
+from amaranth.hdl import Const, Module, Mux, Signal, signed
 
 from neurogate.core.component import (
     Bool,
@@ -458,23 +458,49 @@ class LIFModel(Model):
 
 
 class LIFGateware(Gateware):
-    """Gateware of :class:`LIF` (ports as in its Members section)."""
+    """Gateware of :class:`LIF` (ports as in its Members section).
+
+    Every sum is built at the width it needs, so that Yosys builds no wider adder. With
+    ``overflow="wrap"`` only the low ``data_width`` bits of the sum are kept, which depend only
+    on the low ``data_width + fraction`` bits of each product: the products are truncated there
+    (a narrower multiplier) and the sum is ``data_width`` bits wide. With saturation the sum is
+    exact; as ``v_threshold`` fits the format, a sum above the maximum spikes, so only the lower
+    clip is built, and the threshold is compared on the exact sum.
+    """
 
     def elaborate(self, platform):
         m = Module()
         p = self.params
         dw, f = p.data_width, p.fraction
+        wrap = p.overflow == "wrap"
         v = self.v  # the registered output is the state
         leak_k = Const(p.leak_k, signed(dw)) if p.leak_k is not None else self.leak_k
         gain_k = Const(p.gain_k, signed(dw)) if p.gain_k is not None else self.gain_k
-        total = v + (((p.v_rest - v) * leak_k) >> f) + ((self.current * gain_k) >> f)
+
+        def scaled(a, b):
+            """``(a * b) >> f``; in wrap mode only its low ``dw`` bits."""
+            if wrap:
+                prod = (a * b)[: dw + f]
+                return prod[f:].as_signed()
+            return (a * b) >> f
+
+        leak = scaled(Const(p.v_rest, signed(dw)) - v if p.v_rest else -v, leak_k)
+        total = v + leak + scaled(self.current, gain_k)
         if p.noise:
             total = total + self.noise
         v_next = Signal(signed(dw))
-        m.d.comb += v_next.eq(p.v_format.fit_value(total))
+        if wrap:
+            m.d.comb += v_next.eq(total[:dw])
+            fire = v_next >= p.v_threshold
+        else:
+            # below the minimum: clip; above the maximum: spikes (v_threshold <= maximum)
+            lo = p.v_format.min
+            m.d.comb += v_next.eq(Mux(total < lo, lo, total[:dw]))
+            # (a threshold at the minimum is always reached, even by a clipped sum)
+            fire = total >= p.v_threshold if p.v_threshold > lo else Const(1)
 
         def integrate():
-            with m.If(v_next >= p.v_threshold):
+            with m.If(fire):
                 m.d.sync += [self.spike.eq(1), v.eq(p.v_reset)]
                 if p.refractory:
                     m.d.sync += refr.eq(p.refractory)
