@@ -119,8 +119,8 @@ def test_model_reset_and_errors():
 # -- parameters ---------------------------------------------------------------------------------
 def test_capacity():
     # ShiftLIF: 13-bit state word, 9-bit input word. Per 2048 neurons, 2048 x 2 EBR: 7 blocks of
-    # state + 5 of input = 12; 4096 neurons take 24 of the 30 EBR. One more neuron needs 17
-    # blocks of state (256 x 16) + 15 of input (1024 x 4: 5 x 3) = 32.
+    # state + 5 of input = 12; 4096 neurons take 24 of the 30 EBR, 25 with the FIFO's. One more
+    # neuron needs 17 blocks of state (256 x 16) + 15 of input (1024 x 4: 5 x 3) + 1 = 33.
     assert memory_blocks("ebr", 256, 13) == 1
     assert memory_blocks("ebr", 256, 9) == 1
     assert memory_blocks("ebr", 2048, 2) == 1
@@ -131,9 +131,9 @@ def test_capacity():
     assert memory_blocks("ebr", 4097, 9) == 15
     assert NeuronCore.max_neurons(ShiftLIF(), "ebr") == 4096
     assert NeuronCore.max_neurons(ShiftLIF(), "bram") == 65536
-    assert NeuronCore(ShiftLIF(), 4096).blocks() == 24
+    assert NeuronCore(ShiftLIF(), 4096).blocks() == 24 + 1
     # ECP5: 13 bits as 13 x four 16384 x 1 blocks, 9 bits as 32 blocks of 2048 x 9.
-    assert NeuronCore(ShiftLIF(), 65536, memory="bram").blocks() == 52 + 32
+    assert NeuronCore(ShiftLIF(), 65536, memory="bram").blocks() == 52 + 32 + 1
     msg = (
         "neuron core holds at most 4096 test_shift_lif neurons in iCE40 UP5K EBR (30 x 4 kbit), "
         "not 4097"

@@ -168,12 +168,18 @@ class NeuronCore:
 
     @staticmethod
     def _blocks(kernel, memory, n):
-        return memory_blocks(memory, n, _layout(kernel.state_fields()).size) + memory_blocks(
-            memory, n, _layout(kernel.input_ports()).size
-        )
+        state = memory_blocks(memory, n, _layout(kernel.state_fields()).size)
+        inputs = memory_blocks(memory, n, _layout(kernel.input_ports()).size)
+        return state + inputs + 1  # one block for the spike FIFO
 
     def blocks(self) -> int:
-        """Return the memory blocks the state and input memories take."""
+        """Return the memory blocks the core takes: state, inputs and one for the spike FIFO.
+
+        This is the fewest blocks each memory can be built from in one configuration of
+        :data:`MEMORIES`. Yosys may choose a configuration that takes more when ``n_neurons``
+        is not a power of two (for 3840 x 16 bits it takes 16 EBR of 2048 x 2, not 15 of
+        256 x 16), so a core sized to the last block may not place.
+        """
         return self._blocks(self._kernel, self._memory, self._n)
 
     @property
