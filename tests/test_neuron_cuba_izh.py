@@ -249,3 +249,182 @@ def test_cuba_exact_wrap_edges_model_and_pysim(target):
     wrapped = target - 2**24 if target > 2**23 else target + 2**24 if target <= -(2**23) else target
     assert out["u"][-1, 0] == wrapped
     ng.sim.compare(ng.component("cuba_lif", du=0, dv=4095, vth=131071), {"a_in": a})
+
+
+# -- izhikevich ------------------------------------------------------------------------------------
+from neurogate.plugins.neurons.izhikevich import Izhikevich, izhikevich_params  # noqa: E402
+
+Q = 1 << 16  # 16 fraction bits
+SAT_LO, SAT_HI = -(2**29), 2**29 - 1  # signed 30-bit v and u
+NOMINAL = {  # the paper's (a, b, c, d)
+    "RS": (0.02, 0.2, -65.0, 8.0),
+    "IB": (0.02, 0.2, -55.0, 4.0),
+    "CH": (0.02, 0.2, -50.0, 2.0),
+    "FS": (0.1, 0.2, -65.0, 2.0),
+}
+
+
+def izh_ref(a, b, c, d, currents):
+    """Integer reference from the module docstring, one neuron, Python ints; (v, u, spike)."""
+
+    def sat(x):
+        return min(max(x, SAT_LO), SAT_HI)
+
+    v = -65 * Q
+    u = (b * v) >> 16
+    out = []
+    for i in currents:
+        dv = ((((v * v) >> 16) * 41943) >> 20) + 5 * v + 140 * Q - u
+        v = sat(min(v + ((dv + int(i)) >> 1), 30 * Q))
+        u = sat(u + ((a * (((b * v) >> 16) - u)) >> 17))
+        s = v == 30 * Q
+        if s:
+            v, u = c, sat(u + d)
+        out.append((v, u, int(s)))
+    return np.array(out, dtype=np.int64)
+
+
+def izh_float(a, b, c, d, current, steps):
+    """float64 reference of the same equations (dt = 0.5 ms, v capped at 30 mV): spike steps."""
+    v, u, spikes = -65.0, b * -65.0, []
+    for t in range(steps):
+        v = min(v + 0.5 * (0.04 * v * v + 5 * v + 140 - u + current), 30.0)
+        u = u + 0.5 * a * (b * v - u)
+        if v >= 30:
+            spikes.append(t)
+            v, u = c, u + d
+    return np.array(spikes)
+
+
+def _izh_check(params, currents):
+    currents = np.asarray(currents, dtype=np.int64)
+    out = Izhikevich(**params).model(currents.shape[1]).run({"i_in": currents})
+    p = {**izhikevich_params("RS"), **params}
+    for k in range(currents.shape[1]):
+        ref = izh_ref(p["a"], p["b"], p["c"], p["d"], currents[:, k])
+        np.testing.assert_array_equal(out["v"][:, k], ref[:, 0])
+        np.testing.assert_array_equal(out["u"][:, k], ref[:, 1])
+        np.testing.assert_array_equal(out["spike"][:, k], ref[:, 2])
+    return out
+
+
+def test_izh_presets_are_the_papers():
+    assert izhikevich_params("RS") == {"a": 1311, "b": 13107, "c": -65 * Q, "d": 8 * Q}
+    assert izhikevich_params("FS") == {"a": 6554, "b": 13107, "c": -65 * Q, "d": 2 * Q}
+    assert Izhikevich.preset("CH") == Izhikevich.from_floats(0.02, 0.2, -50, 2)
+    assert Izhikevich() == Izhikevich.preset("RS")
+    with pytest.raises(ValueError, match="izhikevich preset must be one of"):
+        izhikevich_params("XX")
+
+
+def test_izh_first_step_by_hand():
+    # RS, I = 10 mV/ms, from v = -65, u = b v = -13 (raw (13107 * -65 * 2**16) >> 16 = -851955)
+    out = Izhikevich.preset("RS").model(1).run({"i_in": [10 * Q]})
+    # dv = 0.04 * 4225 + 5 * -65 + 140 - u = 169 - 325 + 140 + 12.99998 = -3.00002 (raw floors)
+    sq = (65 * Q) ** 2 >> 16
+    dv = ((sq * 41943) >> 20) - 5 * 65 * Q + 140 * Q + 851955
+    v = -65 * Q + ((dv + 10 * Q) >> 1)
+    assert out["v"][0, 0] == v
+    assert abs(out["v"][0, 0] / Q - (-65 + 0.5 * (-3 + 10))) < 1e-3
+
+
+@pytest.mark.parametrize("preset", ["RS", "IB", "CH", "FS", "LTS", "TC", "RZ"])
+def test_izh_model_matches_reference(preset, rng):
+    currents = rng.integers(-20 * Q, 40 * Q, size=(400, 2))
+    currents[:, 1] = 10 * Q + rng.integers(-Q, Q, size=400)
+    _izh_check(izhikevich_params(preset), currents)
+
+
+def test_izh_random_parameters_and_saturation(rng):
+    for _ in range(6):
+        params = {
+            "a": int(rng.integers(0, Q, endpoint=True)),
+            "b": int(rng.integers(-Q, Q, endpoint=True)),
+            "c": int(rng.integers(-100 * Q, 30 * Q)),
+            "d": int(rng.integers(-100 * Q, 100 * Q, endpoint=True)),
+        }
+        _izh_check(params, rng.integers(-(2**23), 2**23, size=(300, 2)))
+    # a = 0, c = -100 mV, d = -100: a spike every step, u falls into saturation (the upper
+    # limit is out of reach: a large u stops the spiking that would raise it)
+    out = _izh_check({"a": 0, "c": -100 * Q, "d": -100 * Q}, np.full((200, 1), 2**23 - 1))
+    assert out["u"].min() == SAT_LO
+
+
+def test_izh_state_continues_across_runs(rng):
+    currents = rng.integers(0, 20 * Q, size=(300, 2))
+    comp = Izhikevich.preset("CH")
+    whole = comp.model(2).run({"i_in": currents})
+    model = comp.model(2)
+    parts = [model.run({"i_in": currents[:123]}), model.run({"i_in": currents[123:]})]
+    for key in ("v", "u", "spike"):
+        np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])
+
+
+@pytest.mark.parametrize("preset", ["RS", "CH", "FS"])
+def test_izh_model_vs_pysim_constant_input(preset):
+    currents = np.full((120, 2), 10 * Q, dtype=np.int64)
+    currents[:, 1] = 25 * Q
+    ng.sim.compare(Izhikevich.preset(preset), {"i_in": currents})
+
+
+def test_izh_model_vs_pysim_random(rng_seed):
+    ng.sim.compare(ng.component("izhikevich"), steps=100, n=2, seed=rng_seed)
+    # u saturates at its lower limit after ~82 steps
+    sat = Izhikevich(a=0, c=-100 * Q, d=-100 * Q)
+    assert sat.model(1).run({"i_in": np.full(100, 2**23 - 1)})["u"][-1, 0] == SAT_LO
+    ng.sim.compare(sat, {"i_in": np.full((100, 1), 2**23 - 1)})
+
+
+# -- tolerance tier: the firing classes against float64 ----------------------------------------
+SECOND = 2000  # steps of 0.5 ms
+
+
+def _spikes(preset, current=10):
+    out = Izhikevich.preset(preset).model(1).run({"i_in": np.full(SECOND, current * Q)})
+    return np.flatnonzero(out["spike"][:, 0])
+
+
+@pytest.mark.parametrize("preset", ["RS", "IB", "CH", "FS"])
+def test_izh_rate_and_pattern_within_5_percent_of_float64(preset):
+    fixed = _spikes(preset)
+    ref = izh_float(*NOMINAL[preset], 10.0, SECOND)
+    assert len(ref) > 10
+    assert abs(len(fixed) - len(ref)) <= 0.05 * len(ref)
+    isi_f, isi_r = np.diff(fixed), np.diff(ref)
+    assert abs(isi_f.mean() - isi_r.mean()) <= 0.05 * isi_r.mean()
+    # pattern: the onset spike times and the share of burst ISIs (< 8 ms) agree
+    np.testing.assert_allclose(fixed[:6], ref[:6], atol=2)
+    assert abs(np.mean(isi_f < 16) - np.mean(isi_r < 16)) <= 0.05
+
+
+def test_izh_classes_differ():
+    rs, ib, ch, fs = (_spikes(k) for k in ("RS", "IB", "CH", "FS"))
+    isi = {k: np.diff(s) / 2 for k, s in {"RS": rs, "IB": ib, "CH": ch, "FS": fs}.items()}  # ms
+    assert len(fs) > 2 * len(rs)  # fast spiking fires far faster than regular spiking
+    assert isi["RS"].min() > 20  # regular: no bursts
+    assert np.ptp(isi["FS"][2:]) <= 1  # fast spiking: tonic, no adaptation after onset
+    # chattering: bimodal ISIs, short intra-burst and long inter-burst, nothing in between
+    short, long_ = isi["CH"] < 10, isi["CH"] > 40
+    assert short.sum() > 2 * long_.sum() > 0
+    assert (short | long_).all()
+    # intrinsic bursting: an onset burst, then tonic spikes
+    assert (isi["IB"][:2] < 10).all()
+    assert (isi["IB"][2:] > 25).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "exc", "msg"),
+    [
+        ({"a": -1}, ValueError, "izhikevich.a must be an int in 0..65536, not -1"),
+        ({"b": 65537}, ValueError, "izhikevich.b must be an int in -65536..65536, not 65537"),
+        (
+            {"c": 30 * Q},
+            ValueError,
+            f"izhikevich.c must be an int in -6553600..{30 * Q - 1}, not {30 * Q}",
+        ),
+        ({"d": 0.5}, TypeError, "izhikevich.d must be an int, not 0.5"),
+    ],
+)
+def test_izh_parameter_errors(params, exc, msg):
+    with pytest.raises(exc, match=_exact(msg)):
+        ng.component("izhikevich", **params)

@@ -58,6 +58,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.neurons.lif_shift",
     "neurogate.plugins.neurons.alif",
     "neurogate.plugins.neurons.cuba_lif",
+    "neurogate.plugins.neurons.izhikevich",
     "neurogate.plugins.arith.and_mul",
     "neurogate.plugins.arith.xnor_mul",
     "neurogate.plugins.arith.mux_add",
