@@ -477,17 +477,20 @@ class LIFGateware(Gateware):
         leak_k = Const(p.leak_k, signed(dw)) if p.leak_k is not None else self.leak_k
         gain_k = Const(p.gain_k, signed(dw)) if p.gain_k is not None else self.gain_k
 
-        def scaled(a, b):
-            """``(a * b) >> f``; in wrap mode only its low ``dw`` bits."""
-            if wrap:
-                prod = (a * b)[: dw + f]
-                return prod[f:].as_signed()
-            return (a * b) >> f
+        def scaled(a, b, plus):
+            """``((a * b) >> f) + plus``; in wrap mode only its low ``dw`` bits.
 
-        leak = scaled(Const(p.v_rest, signed(dw)) - v if p.v_rest else -v, leak_k)
-        total = v + leak + scaled(self.current, gain_k)
-        if p.noise:
-            total = total + self.noise
+            ``((a * b + (plus << f)) >> f`` is the same sum: a multiply-add (one DSP cell).
+            """
+            if wrap:
+                prod = (a * b + (plus << f) if plus is not None else a * b)[: dw + f]
+                return prod[f:].as_signed()
+            return (a * b) >> f if plus is None else ((a * b) >> f) + plus
+
+        diff = Const(p.v_rest, signed(dw)) - v if p.v_rest else -v
+        total = scaled(diff, leak_k, v) + scaled(
+            self.current, gain_k, self.noise if p.noise else None
+        )
         v_next = Signal(signed(dw))
         if wrap:
             m.d.comb += v_next.eq(total[:dw])
