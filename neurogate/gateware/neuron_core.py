@@ -8,24 +8,30 @@ inputs (all input ports of the kernel, one word per neuron) in another; both are
 The kernel's parameters are its constants.
 
 Timestep. A one-cycle ``step`` strobe while ``busy`` is low starts a timestep (a strobe while
-busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock:
-it reads the neuron's state and input word, applies :meth:`NeuronKernel.update_hdl`
-combinationally on the memories' outputs and writes the new state back on the next cycle (a
-two-stage pipeline: read, then update + write). ``busy`` is high from the cycle after ``step``
-until the last neuron is written, ``n_neurons + 1`` cycles without stalls; ``done`` is high for
-the one cycle after that, in which ``step`` may be strobed again. So a timestep takes
-``n_neurons + 2`` clock cycles from strobe to strobe: one neuron update per clock.
+busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock,
+in a three-stage pipeline: stage 0 presents the neuron's address to the state and input
+memories; stage 1 applies :meth:`NeuronKernel.update_hdl` on the memories' outputs and
+registers the new state and the spike; stage 2 writes the new state back and pushes the event.
+Every neuron is visited once per timestep, so the pipeline has no read-after-write hazard.
+``busy`` is high from the cycle after ``step`` until the last neuron is written,
+``n_neurons + 2`` cycles without stalls; ``done`` is high for the one cycle after that, in which
+``step`` may be strobed again. So a timestep takes ``n_neurons + 3`` clock cycles from strobe
+to strobe: one neuron update per clock.
 
-Spikes. Each neuron that fires sends an address-event, its index ``addr``, into a FIFO of
-``fifo_depth`` entries whose output is the ``aer`` stream (:class:`amaranth.lib.stream`; valid /
-ready). When the FIFO is full and the neuron being written fires, the pipeline stalls until
-there is room: no event is lost, whatever the consumer does with ``ready``. The events of a
-timestep are the firing addresses in increasing order.
+Spikes. Each neuron that fires sends an address-event, its index ``addr``, into a FIFO whose
+output is the ``aer`` stream (:class:`amaranth.lib.stream`; valid / ready). A neuron is issued
+only if the FIFO has room for the events of every neuron in flight (unread entries + the
+registered spike in stage 2 + one for the neuron in stage 1 must stay below ``fifo_depth``), so
+the stall depends on registers only, never on the spike being computed, and no event is lost,
+whatever the consumer does with ``ready``. The FIFO is built one entry deeper than
+``fifo_depth`` (the buffered FIFO's write side is full one entry early). With the consumer always
+ready, ``fifo_depth >= 5`` keeps one update per clock even when every neuron fires; with
+``fifo_depth == 1`` one neuron is in flight at a time. The events of a timestep are the firing
+addresses in increasing order.
 
 Inputs. The input memory is written through ``in_addr`` / ``in_data`` / ``in_we`` (one word per
-cycle); a word keeps its value until it is overwritten, so each timestep uses the latest word
-of each neuron. Write it while ``busy`` is low (a write during a timestep takes effect in that
-timestep only if its neuron has not been visited yet).
+cycle) while ``busy`` is low; a write while ``busy`` is high is ignored. A word keeps its value
+until it is overwritten, so each timestep uses the latest word of each neuron.
 
 State read-back. While ``busy`` is low, ``rd_data`` shows, one cycle after, the state of neuron
 ``rd_addr`` (the sequencer uses the same memory port while busy).
@@ -63,7 +69,7 @@ that of the kernel's parallel model given the same inputs, and the events are
 >>> model.step().tolist(), model.state["v"].tolist()
 ([1, 2], [8, 0, 0])
 >>> core.cycles_per_step
-5
+6
 """
 
 from __future__ import annotations
@@ -209,8 +215,8 @@ class NeuronCore:
 
     @property
     def cycles_per_step(self) -> int:
-        """Clock cycles per timestep without stalls, strobe to strobe: ``n_neurons + 2``."""
-        return self._n + 2
+        """Clock cycles per timestep without stalls, strobe to strobe: ``n_neurons + 3``."""
+        return self._n + 3
 
     @property
     def state_layout(self) -> data.StructLayout:
@@ -330,7 +336,7 @@ class NeuronCoreGateware(wiring.Component):
     in_data : in, ``input_layout``
         Input word (one field per kernel input port).
     in_we : in, 1
-        Write enable of the input memory.
+        Write enable of the input memory (ignored while ``busy``).
     rd_addr : in, ``addr_width``
         Neuron whose state is read (while not busy).
     rd_data : out, ``state_layout``
@@ -376,50 +382,60 @@ class NeuronCoreGateware(wiring.Component):
         state_wr = state_mem.write_port()
         input_rd = input_mem.read_port()
         input_wr = input_mem.write_port()
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=core.addr_width, depth=core.fifo_depth)
+        m.submodules.fifo = fifo = SyncFIFOBuffered(
+            width=core.addr_width, depth=core.fifo_depth + 1
+        )
 
         busy = Signal()
-        index = Signal(range(n + 1))  # next neuron to read
-        s1_valid = Signal()  # the memories' outputs hold neuron s1_addr
+        index = Signal(range(n + 1))  # next neuron to read (stage 0)
+        s1_valid = Signal()  # stage 1: the memories' outputs hold neuron s1_addr
         s1_addr = Signal(core.addr_width)
+        s2_valid = Signal()  # stage 2: s2_state and s2_spike, the update of neuron s2_addr
+        s2_addr = Signal(core.addr_width)
+        s2_state = Signal(core.state_layout)
+        s2_spike = Signal()
 
         state = {key: state_rd.data[key] for key in kernel.state_fields()}
         inputs = {key: input_rd.data[key] for key in kernel.input_ports()}
         next_state, spike = kernel.update_hdl(m, state, inputs)
-        fire = Signal()
-        advance = Signal()
+        # Issue a neuron only if the FIFO will have room for its event, whatever the neurons in
+        # flight do: stage 2's event is known, stage 1's is counted as if it fired. The buffered
+        # FIFO is one entry deeper than fifo_depth (its write side is full at depth - 1 unread
+        # entries in its memory while its output register may be empty), so this bound holds.
+        reserved = fifo.level + (s2_valid & s2_spike) + s1_valid
         issue = Signal()
         m.d.comb += [
-            fire.eq(s1_valid & spike),
-            advance.eq(~fire | fifo.w_rdy),
-            issue.eq(busy & (index != n)),
+            issue.eq(busy & (index != n) & (reserved < core.fifo_depth)),
             input_wr.addr.eq(self.in_addr),
             input_wr.data.eq(self.in_data),
-            input_wr.en.eq(self.in_we),
+            input_wr.en.eq(self.in_we & ~busy),
             input_rd.addr.eq(index),
-            input_rd.en.eq(advance),
             state_rd.addr.eq(Mux(busy, index, self.rd_addr)),
-            state_rd.en.eq(advance),
             self.rd_data.eq(state_rd.data),
-            state_wr.addr.eq(s1_addr),
-            state_wr.en.eq(s1_valid & advance),
-            fifo.w_data.eq(s1_addr),
-            fifo.w_en.eq(fire & fifo.w_rdy),
+            state_wr.addr.eq(s2_addr),
+            state_wr.data.eq(s2_state),
+            state_wr.en.eq(s2_valid),
+            fifo.w_data.eq(s2_addr),
+            fifo.w_en.eq(s2_valid & s2_spike),
             self.aer.valid.eq(fifo.r_rdy),
             self.aer.payload.addr.eq(fifo.r_data),
             fifo.r_en.eq(self.aer.ready),
             self.busy.eq(busy),
         ]
+        m.d.sync += [
+            s1_valid.eq(issue),
+            s1_addr.eq(index),
+            s2_valid.eq(s1_valid),
+            s2_addr.eq(s1_addr),
+            s2_spike.eq(s1_valid & spike),
+            self.done.eq(0),
+        ]
         for key, value in next_state.items():
-            m.d.comb += state_wr.data[key].eq(value)
-
-        m.d.sync += self.done.eq(0)
-        with m.If(advance):
-            m.d.sync += [s1_valid.eq(issue), s1_addr.eq(index)]
-            with m.If(issue):
-                m.d.sync += index.eq(index + 1)
-            with m.If(s1_valid & (s1_addr == n - 1)):
-                m.d.sync += [busy.eq(0), self.done.eq(1)]
+            m.d.sync += s2_state[key].eq(value)
+        with m.If(issue):
+            m.d.sync += index.eq(index + 1)
+        with m.If(s2_valid & (s2_addr == n - 1)):
+            m.d.sync += [busy.eq(0), self.done.eq(1)]
         with m.If(~busy & self.step):
             m.d.sync += [busy.eq(1), index.eq(0)]
         return m
