@@ -157,9 +157,9 @@ def test_capacity():
             "neuron core n_neurons must be an int in 1..65536, not 4.0",
         ),
         (
-            {"n_neurons": 4, "memory": "spram"},
+            {"n_neurons": 4, "memory": "dram"},
             ValueError,
-            "neuron core memory must be one of 'ebr', 'bram', not 'spram'",
+            "neuron core memory must be one of 'ebr', 'bram', 'spram', not 'dram'",
         ),
         (
             {"n_neurons": 4, "fifo_depth": 0},
@@ -221,6 +221,11 @@ def simulate(core, xs, rng, *, p_ready, partial=True, poke_busy=False):
 
     async def bench(ctx):
         await reset(ctx, domain)
+        clearing = 0
+        while ctx.get(dut.busy):  # SPRAM: the memories are cleared after reset
+            await ctx.tick()
+            clearing += 1
+        assert clearing == (n if core.memory == "spram" else 0)
         memory = np.zeros(n, dtype=np.int64)
         expected = []
         for t, row in enumerate(xs):
@@ -270,33 +275,37 @@ def simulate(core, xs, rng, *, p_ready, partial=True, poke_busy=False):
     return cycles
 
 
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
 @pytest.mark.parametrize("n", [1, 5, 64])
-def test_gateware_matches_model(rng, n):
-    core = NeuronCore(ShiftLIF(th=50), n, fifo_depth=2)
+def test_gateware_matches_model(rng, n, memory):
+    core = NeuronCore(ShiftLIF(th=50), n, memory=memory, fifo_depth=2)
     xs = random_inputs(rng, n, 6)
     xs[2] = xs[1]  # an unchanged input row (no writes at all for it)
     cycles = simulate(core, xs, rng, p_ready=0.4)
     assert min(cycles) >= core.cycles_per_step
 
 
-def test_gateware_one_neuron_per_clock(rng):
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+def test_gateware_one_neuron_per_clock(rng, memory):
     # ready always high and a FIFO deeper than one step's events: no stalls, N + 3 cycles.
-    core = NeuronCore(ShiftLIF(th=200), 20, fifo_depth=32)
+    core = NeuronCore(ShiftLIF(th=200), 20, memory=memory, fifo_depth=32)
     xs = random_inputs(rng, 20, 4)
     cycles = simulate(core, xs, rng, p_ready=1.0, partial=False)
     assert cycles == [core.cycles_per_step] * 4
 
 
-def test_gateware_stalls_without_losing_events(rng):
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+def test_gateware_stalls_without_losing_events(rng, memory):
     # every neuron fires (large inputs, low threshold) into a 1-entry FIFO read rarely.
-    core = NeuronCore(ShiftLIF(th=1), 8, fifo_depth=1)
+    core = NeuronCore(ShiftLIF(th=1), 8, memory=memory, fifo_depth=1)
     xs = np.full((3, 8), 255)
     cycles = simulate(core, xs, rng, p_ready=0.2)
     assert max(cycles) > core.cycles_per_step + 8
 
 
-def test_gateware_ignores_step_while_busy(rng):
-    core = NeuronCore(ShiftLIF(th=30), 6, fifo_depth=4)
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+def test_gateware_ignores_step_while_busy(rng, memory):
+    core = NeuronCore(ShiftLIF(th=30), 6, memory=memory, fifo_depth=4)
     xs = random_inputs(rng, 6, 4)
     simulate(core, xs, rng, p_ready=0.7, poke_busy=True)
 
@@ -308,3 +317,39 @@ def test_gateware_full_rate_when_every_neuron_fires(rng):
     assert simulate(core, xs, rng, p_ready=1.0, partial=False) == [core.cycles_per_step] * 2
     core = NeuronCore(ShiftLIF(th=1), 12, fifo_depth=4)
     assert min(simulate(core, xs, rng, p_ready=1.0, partial=False)) > core.cycles_per_step
+
+
+def test_spram_capacity():
+    # 16384 x 16 per block, 4 blocks, two state banks: 16-bit state + 16-bit input = 3 blocks.
+    assert memory_blocks("spram", 16384, 16) == 1
+    assert memory_blocks("spram", 16384, 17) == 2
+    assert memory_blocks("spram", 16385, 16) == 2
+    lif16 = ng.component("lif_shift", data_width=16)
+    assert NeuronCore.max_neurons(lif16, "spram") == 16384
+    assert NeuronCore(lif16, 16384, memory="spram").blocks() == 3
+    # ShiftLIF: 13-bit state, 9-bit input: also 3; 17-bit state would need 2 x 2 + 1 = 5.
+    assert NeuronCore(ShiftLIF(), 16384, memory="spram").blocks() == 3
+    assert NeuronCore.max_neurons(ng.component("lif_shift", data_width=17), "spram") == 0
+    msg = (
+        "neuron core holds at most 16384 test_shift_lif neurons in iCE40 UP5K SPRAM "
+        "(4 x 256 kbit), not 16385"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        NeuronCore(ShiftLIF(), 16385, memory="spram")
+
+
+def test_spram_instances_with_a_platform():
+    # with a platform the SPRAM blocks are SB_SPRAM256KA instances (no inferred memory).
+    from amaranth.back import rtlil
+
+    core = NeuronCore(ShiftLIF(), 300, memory="spram")
+    text = rtlil.convert(core.create(), platform=object())
+    assert text.count("cell \\SB_SPRAM256KA") == 3
+    sim_text = rtlil.convert(core.create())
+    assert "SB_SPRAM256KA" not in sim_text
+
+
+def test_spram_state_survives_between_banks(rng):
+    # an odd and an even number of timesteps end in different banks; read-back must follow.
+    core = NeuronCore(ShiftLIF(th=70), 7, memory="spram", fifo_depth=8)
+    simulate(core, random_inputs(rng, 7, 3), rng, p_ready=1.0)

@@ -1,11 +1,25 @@
-"""The time-multiplexed neuron core: ``n_neurons`` neurons of one kernel in block RAM.
+"""The time-multiplexed neuron core: ``n_neurons`` neurons of one kernel in block RAM or SPRAM.
 
 :class:`NeuronCore` runs any :class:`~neurogate.core.neuron.NeuronKernel` for many neurons on
 one copy of its datapath. The state of every neuron (all state fields of the kernel, one
 :class:`~amaranth.lib.data.StructLayout` word per neuron) is in one memory, the per-neuron
-inputs (all input ports of the kernel, one word per neuron) in another; both are
-:class:`amaranth.lib.memory.Memory` objects, which Yosys maps to iCE40 EBR or ECP5 block RAM.
-The kernel's parameters are its constants.
+inputs (all input ports of the kernel, one word per neuron) in another. The kernel's parameters
+are its constants. The memories are, by ``memory``:
+
+* ``"ebr"`` / ``"bram"``: :class:`amaranth.lib.memory.Memory` objects, which Yosys maps to
+  iCE40 EBR or ECP5 block RAM (a read port and a write port each).
+* ``"spram"``: iCE40 UP5K single-port RAM, ``SB_SPRAM256KA`` instances (16384 x 16 bits each;
+  a word wider than 16 bits takes several side by side; at most 16384 neurons). A block does
+  one read *or* one write per cycle, so the state is in two banks used in ping-pong: a timestep
+  reads every neuron from one bank and writes its new state to the other, and the next
+  timestep swaps them. The input memory is one more bank, only read while ``busy``. So the core
+  still updates one neuron per clock; a 16-bit state and a 16-bit input take 3 of the 4 blocks.
+  SPRAM has no initial contents: after the ``sync`` reset the core is ``busy`` for
+  ``n_neurons`` cycles while it writes the kernel's reset state and zero inputs (a ``step``
+  or an input write in that time is ignored). Without a platform (``platform is None``, as in
+  pysim) each block is a :class:`~amaranth.lib.memory.Memory` with the same one-port timing.
+
+The spike FIFO is in block RAM (or flip-flops) in every case.
 
 Timestep. A one-cycle ``step`` strobe while ``busy`` is low starts a timestep (a strobe while
 busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock,
@@ -36,9 +50,10 @@ until it is overwritten, so each timestep uses the latest word of each neuron.
 State read-back. While ``busy`` is low, ``rd_data`` shows, one cycle after, the state of neuron
 ``rd_addr`` (the sequencer uses the same memory port while busy).
 
-Reset. The state memory is initialised to the kernel's reset state and the input memory to zero
-in the bitstream (memory initial contents); the ``sync`` reset clears the sequencer and the FIFO,
-not the memories.
+Reset. With ``"ebr"`` / ``"bram"`` the state memory is initialised to the kernel's reset state
+and the input memory to zero in the bitstream (memory initial contents); the ``sync`` reset
+clears the sequencer and the FIFO, not the memories. With ``"spram"`` the ``sync`` reset also
+clears the memories, as above.
 
 :meth:`NeuronCore.model` is bit-true at timestep level: after each timestep the state equals
 that of the kernel's parallel model given the same inputs, and the events are
@@ -77,7 +92,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from amaranth.hdl import Module, Mux, Signal, unsigned
+from amaranth.hdl import C, Cat, ClockSignal, Instance, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
@@ -97,6 +112,7 @@ MEMORIES = {
         208,
         ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
     ),
+    "spram": ("iCE40 UP5K SPRAM (4 x 256 kbit)", 4, ((16384, 16),)),
 }
 
 #: Most neurons of one core (addresses are at most 16 bits).
@@ -125,8 +141,9 @@ class NeuronCore:
     n_neurons : int
         Neurons in the core, 1..65536, as many as fit in ``memory``.
     memory : str
-        ``"ebr"`` (iCE40 UP5K) or ``"bram"`` (ECP5-85F): the block RAM budget the state and
-        input memories must fit in.
+        ``"ebr"`` (iCE40 UP5K block RAM), ``"bram"`` (ECP5-85F) or ``"spram"`` (iCE40 UP5K
+        SPRAM: two state banks and the input memory): the memory budget the state and input
+        memories must fit in.
     fifo_depth : int
         Entries of the spike FIFO, 1..1024.
     """
@@ -176,6 +193,8 @@ class NeuronCore:
     def _blocks(kernel, memory, n):
         state = memory_blocks(memory, n, _layout(kernel.state_fields()).size)
         inputs = memory_blocks(memory, n, _layout(kernel.input_ports()).size)
+        if memory == "spram":
+            return 2 * state + inputs  # two state banks; the spike FIFO is in EBR
         return state + inputs + 1  # one block for the spike FIFO
 
     def blocks(self) -> int:
@@ -184,7 +203,8 @@ class NeuronCore:
         This is the fewest blocks each memory can be built from in one configuration of
         :data:`MEMORIES`. Yosys may choose a configuration that takes more when ``n_neurons``
         is not a power of two (for 3840 x 16 bits it takes 16 EBR of 2048 x 2, not 15 of
-        256 x 16), so a core sized to the last block may not place.
+        256 x 16), so a core sized to the last block may not place. With ``"spram"`` it counts
+        SPRAM blocks only: two state banks and the inputs (the FIFO takes one EBR).
         """
         return self._blocks(self._kernel, self._memory, self._n)
 
@@ -373,15 +393,6 @@ class NeuronCoreGateware(wiring.Component):
         kernel = core.kernel
         n = core.n_neurons
         reset = core.state_layout.const(kernel.reset_state())
-
-        m.submodules.state_mem = state_mem = Memory(
-            shape=core.state_layout, depth=n, init=[reset] * n
-        )
-        m.submodules.input_mem = input_mem = Memory(shape=core.input_layout, depth=n, init=[])
-        state_rd = state_mem.read_port()
-        state_wr = state_mem.write_port()
-        input_rd = input_mem.read_port()
-        input_wr = input_mem.write_port()
         m.submodules.fifo = fifo = SyncFIFOBuffered(
             width=core.addr_width, depth=core.fifo_depth + 1
         )
@@ -394,9 +405,37 @@ class NeuronCoreGateware(wiring.Component):
         s2_addr = Signal(core.addr_width)
         s2_state = Signal(core.state_layout)
         s2_spike = Signal()
+        state_data = Signal(core.state_layout)  # the state memory's output (stage 1)
+        input_data = Signal(core.input_layout)  # the input memory's output (stage 1)
 
-        state = {key: state_rd.data[key] for key in kernel.state_fields()}
-        inputs = {key: input_rd.data[key] for key in kernel.input_ports()}
+        if core.memory == "spram":
+            state_out, input_out, clearing = self._spram(
+                m, busy, index, s2_valid, s2_addr, s2_state, reset
+            )
+            # the sequencer is busy while it clears the memories after reset
+            busy_out, ready = busy | clearing, ~clearing
+        else:
+            state_mem = Memory(shape=core.state_layout, depth=n, init=[reset] * n)
+            input_mem = Memory(shape=core.input_layout, depth=n, init=[])
+            m.submodules.state_mem, m.submodules.input_mem = state_mem, input_mem
+            state_rd, state_wr = state_mem.read_port(), state_mem.write_port()
+            input_rd, input_wr = input_mem.read_port(), input_mem.write_port()
+            m.d.comb += [
+                input_wr.addr.eq(self.in_addr),
+                input_wr.data.eq(self.in_data),
+                input_wr.en.eq(self.in_we & ~busy),
+                input_rd.addr.eq(index),
+                state_rd.addr.eq(Mux(busy, index, self.rd_addr)),
+                state_wr.addr.eq(s2_addr),
+                state_wr.data.eq(s2_state),
+                state_wr.en.eq(s2_valid),
+            ]
+            state_out, input_out = state_rd.data, input_rd.data
+            busy_out, ready = busy, 1
+        m.d.comb += [state_data.eq(state_out), input_data.eq(input_out)]
+
+        state = {key: state_data[key] for key in kernel.state_fields()}
+        inputs = {key: input_data[key] for key in kernel.input_ports()}
         next_state, spike = kernel.update_hdl(m, state, inputs)
         # Issue a neuron only if the FIFO will have room for its event, whatever the neurons in
         # flight do: stage 2's event is known, stage 1's is counted as if it fired. The buffered
@@ -406,21 +445,13 @@ class NeuronCoreGateware(wiring.Component):
         issue = Signal()
         m.d.comb += [
             issue.eq(busy & (index != n) & (reserved < core.fifo_depth)),
-            input_wr.addr.eq(self.in_addr),
-            input_wr.data.eq(self.in_data),
-            input_wr.en.eq(self.in_we & ~busy),
-            input_rd.addr.eq(index),
-            state_rd.addr.eq(Mux(busy, index, self.rd_addr)),
-            self.rd_data.eq(state_rd.data),
-            state_wr.addr.eq(s2_addr),
-            state_wr.data.eq(s2_state),
-            state_wr.en.eq(s2_valid),
+            self.rd_data.eq(state_data),
             fifo.w_data.eq(s2_addr),
             fifo.w_en.eq(s2_valid & s2_spike),
             self.aer.valid.eq(fifo.r_rdy),
             self.aer.payload.addr.eq(fifo.r_data),
             fifo.r_en.eq(self.aer.ready),
-            self.busy.eq(busy),
+            self.busy.eq(busy_out),
         ]
         m.d.sync += [
             s1_valid.eq(issue),
@@ -436,6 +467,99 @@ class NeuronCoreGateware(wiring.Component):
             m.d.sync += index.eq(index + 1)
         with m.If(s2_valid & (s2_addr == n - 1)):
             m.d.sync += [busy.eq(0), self.done.eq(1)]
-        with m.If(~busy & self.step):
+        with m.If(~busy & ready & self.step):
             m.d.sync += [busy.eq(1), index.eq(0)]
+        return m
+
+    def _spram(self, m, busy, index, s2_valid, s2_addr, s2_state, reset):
+        """Build the state banks (ping-pong) and the input memory in SPRAM blocks."""
+        core = self._core
+        n = core.n_neurons
+        clearing = Signal(init=1)  # after reset: write the reset state and zero inputs
+        clear_index = Signal(range(n))
+        bank = Signal()  # the state bank holding the state after the last timestep
+        with m.If(clearing):
+            m.d.sync += clear_index.eq(clear_index + 1)
+            with m.If(clear_index == n - 1):
+                m.d.sync += clearing.eq(0)
+        with m.If(s2_valid & (s2_addr == n - 1)):
+            m.d.sync += bank.eq(~bank)
+
+        def blocks(name, width):
+            spram = [_SPRAM(depth=n) for _ in range(math.ceil(width / 16))]
+            for k, block in enumerate(spram):
+                m.submodules[f"{name}_{k}"] = block
+            return spram
+
+        def connect(spram, addr, data, wren):
+            data = Value.cast(data)
+            out = []
+            for k, block in enumerate(spram):
+                m.d.comb += [
+                    block.addr.eq(addr),
+                    block.data_in.eq(data[16 * k : 16 * k + 16]),
+                    block.wren.eq(wren),
+                ]
+                out.append(block.data_out)
+            return Cat(*out)[: data.shape().width]
+
+        width = core.state_layout.size
+        outs = []
+        for b in range(2):
+            # while busy, bank `bank` is read and the other written; clearing writes bank 0
+            writing = busy & (bank != b)
+            addr = Mux(clearing, clear_index, Mux(writing, s2_addr, Mux(busy, index, self.rd_addr)))
+            data = Mux(clearing, Value.cast(reset), s2_state)
+            wren = Mux(clearing, int(b == 0), writing & s2_valid)
+            outs.append(connect(blocks(f"state{b}", width), addr, data, wren))
+        state_out = Mux(bank, outs[1], outs[0])
+        inputs = blocks("input", core.input_layout.size)
+        input_out = connect(
+            inputs,
+            Mux(clearing, clear_index, Mux(busy, index, self.in_addr)),
+            Mux(clearing, 0, self.in_data),
+            clearing | (self.in_we & ~busy),
+        )
+        return state_out, input_out, clearing
+
+
+class _SPRAM(wiring.Component):
+    """One iCE40 SB_SPRAM256KA (16384 x 16, one read or write per cycle, read latency 1).
+
+    With ``platform`` None (simulation) it is a :class:`~amaranth.lib.memory.Memory` of
+    ``depth`` words with the same timing: ``data_out`` shows word ``addr`` one cycle after a
+    cycle with ``wren`` low and holds its value after a write cycle.
+    """
+
+    def __init__(self, depth: int = 16384):
+        self._depth = depth
+        super().__init__({"addr": In(14), "data_in": In(16), "wren": In(1), "data_out": Out(16)})
+
+    def elaborate(self, platform):
+        m = Module()
+        if platform is None:
+            m.submodules.mem = mem = Memory(shape=16, depth=self._depth, init=[])
+            rd, wr = mem.read_port(), mem.write_port()
+            m.d.comb += [
+                rd.addr.eq(self.addr),
+                rd.en.eq(~self.wren),
+                wr.addr.eq(self.addr),
+                wr.data.eq(self.data_in),
+                wr.en.eq(self.wren),
+                self.data_out.eq(rd.data),
+            ]
+        else:
+            m.submodules.spram = Instance(
+                "SB_SPRAM256KA",
+                i_ADDRESS=self.addr,
+                i_DATAIN=self.data_in,
+                i_MASKWREN=C(0b1111, 4),
+                i_WREN=self.wren,
+                i_CHIPSELECT=C(1, 1),
+                i_CLOCK=ClockSignal(),
+                i_STANDBY=C(0, 1),
+                i_SLEEP=C(0, 1),
+                i_POWEROFF=C(1, 1),
+                o_DATAOUT=self.data_out,
+            )
         return m
