@@ -292,6 +292,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--kinds", help="comma list of kinds (e.g. neuron): every registered "
                         "component of these kinds, default parameters, no extra rows")  # fmt: skip
+    parser.add_argument("--skip", default="", help="comma list of component names to leave out")
     parser.add_argument("--arch", default="up5k",
                         help="comma list of up5k, ecp5 (default: up5k)")  # fmt: skip
     parser.add_argument("--dsp", choices=("off", "on", "both"), default=None,
@@ -326,7 +327,8 @@ def main(argv=None) -> int:
             jobs += [job for job in EXTRA if job[1] == "lif"]
     else:
         jobs = [(n, n, {}) for n, cls in comps.items() if cls.kind in KINDS] + EXTRA
-    jobs = [(*job, None) if len(job) == 3 else job for job in jobs]
+    skip = {n.strip() for n in args.skip.split(",")}
+    jobs = [(*job, None) if len(job) == 3 else job for job in jobs if job[1] not in skip]
     if args.scneurocore:
         jobs.append(("peer", None, None, None))
     if args.scneurocore_lif:
