@@ -186,7 +186,7 @@ def test_properties():
     assert core.addr_width == 3
     assert NeuronCore(ShiftLIF(), 1).addr_width == 1
     assert NeuronCore(ShiftLIF(), 256).addr_width == 8
-    assert core.cycles_per_step == 8
+    assert core.cycles_per_step == 9
     assert core.state_layout.size == 13
     assert core.input_layout.size == 9
     assert core.event_layout.size == 3
@@ -287,7 +287,7 @@ def test_gateware_matches_model(rng, n, memory):
 
 @pytest.mark.parametrize("memory", ["ebr", "spram"])
 def test_gateware_one_neuron_per_clock(rng, memory):
-    # ready always high and a FIFO deeper than one step's events: no stalls, N + 3 cycles.
+    # ready always high and a FIFO deeper than one step's events: no stalls, N + 4 cycles.
     core = NeuronCore(ShiftLIF(th=200), 20, memory=memory, fifo_depth=32)
     xs = random_inputs(rng, 20, 4)
     cycles = simulate(core, xs, rng, p_ready=1.0, partial=False)
@@ -311,11 +311,11 @@ def test_gateware_ignores_step_while_busy(rng, memory):
 
 
 def test_gateware_full_rate_when_every_neuron_fires(rng):
-    # the documented bound: with ready always high, fifo_depth 5 never stalls; 4 does.
+    # the documented bound: with ready always high, fifo_depth 6 never stalls; 5 does.
     xs = np.full((2, 12), 255)
-    core = NeuronCore(ShiftLIF(th=1), 12, fifo_depth=5)
+    core = NeuronCore(ShiftLIF(th=1), 12, fifo_depth=6)
     assert simulate(core, xs, rng, p_ready=1.0, partial=False) == [core.cycles_per_step] * 2
-    core = NeuronCore(ShiftLIF(th=1), 12, fifo_depth=4)
+    core = NeuronCore(ShiftLIF(th=1), 12, fifo_depth=5)
     assert min(simulate(core, xs, rng, p_ready=1.0, partial=False)) > core.cycles_per_step
 
 

@@ -23,23 +23,25 @@ The spike FIFO is in block RAM (or flip-flops) in every case.
 
 Timestep. A one-cycle ``step`` strobe while ``busy`` is low starts a timestep (a strobe while
 busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock,
-in a three-stage pipeline: stage 0 presents the neuron's address to the state and input
-memories; stage 1 applies :meth:`NeuronKernel.update_hdl` on the memories' outputs and
-registers the new state and the spike; stage 2 writes the new state back and pushes the event.
-Every neuron is visited once per timestep, so the pipeline has no read-after-write hazard.
-``busy`` is high from the cycle after ``step`` until the last neuron is written,
-``n_neurons + 2`` cycles without stalls; ``done`` is high for the one cycle after that, in which
-``step`` may be strobed again. So a timestep takes ``n_neurons + 3`` clock cycles from strobe
-to strobe: one neuron update per clock.
+in a four-stage pipeline: stage 0 presents the neuron's address to the state and input
+memories; stage 1 registers the memories' outputs (so the memory's clock-to-output and, in EBR,
+the mux across blocks are not on the path of the update); stage 2 applies
+:meth:`NeuronKernel.update_hdl` and registers the new state and the spike; stage 3 writes the
+new state back and pushes the event. Every neuron is visited once per timestep, so the pipeline
+has no read-after-write hazard. ``busy`` is high from the cycle after ``step`` until the last
+neuron is written, ``n_neurons + 3`` cycles without stalls; ``done`` is high for the one cycle
+after that, in which ``step`` may be strobed again. So a timestep takes ``n_neurons + 4`` clock
+cycles from strobe to strobe: one neuron update per clock.
 
 Spikes. Each neuron that fires sends an address-event, its index ``addr``, into a FIFO whose
 output is the ``aer`` stream (:class:`amaranth.lib.stream`; valid / ready). A neuron is issued
 only if the FIFO has room for the events of every neuron in flight (unread entries + the
-registered spike in stage 2 + one for the neuron in stage 1 must stay below ``fifo_depth``), so
+registered spike in stage 3 + one for each neuron in stages 1 and 2 must stay below
+``fifo_depth``), so
 the stall depends on registers only, never on the spike being computed, and no event is lost,
 whatever the consumer does with ``ready``. The FIFO is built one entry deeper than
 ``fifo_depth`` (the buffered FIFO's write side is full one entry early). With the consumer always
-ready, ``fifo_depth >= 5`` keeps one update per clock even when every neuron fires; with
+ready, ``fifo_depth >= 6`` keeps one update per clock even when every neuron fires; with
 ``fifo_depth == 1`` one neuron is in flight at a time. The events of a timestep are the firing
 addresses in increasing order.
 
@@ -84,7 +86,7 @@ that of the kernel's parallel model given the same inputs, and the events are
 >>> model.step().tolist(), model.state["v"].tolist()
 ([1, 2], [8, 0, 0])
 >>> core.cycles_per_step
-6
+7
 """
 
 from __future__ import annotations
@@ -235,8 +237,8 @@ class NeuronCore:
 
     @property
     def cycles_per_step(self) -> int:
-        """Clock cycles per timestep without stalls, strobe to strobe: ``n_neurons + 3``."""
-        return self._n + 3
+        """Clock cycles per timestep without stalls, strobe to strobe: ``n_neurons + 4``."""
+        return self._n + 4
 
     @property
     def state_layout(self) -> data.StructLayout:
@@ -401,7 +403,11 @@ class NeuronCoreGateware(wiring.Component):
         index = Signal(range(n + 1))  # next neuron to read (stage 0)
         s1_valid = Signal()  # stage 1: the memories' outputs hold neuron s1_addr
         s1_addr = Signal(core.addr_width)
-        s2_valid = Signal()  # stage 2: s2_state and s2_spike, the update of neuron s2_addr
+        r_valid = Signal()  # stage 2: the memories' outputs for neuron r_addr, registered
+        r_addr = Signal(core.addr_width)
+        r_state = Signal(core.state_layout)
+        r_input = Signal(core.input_layout)
+        s2_valid = Signal()  # stage 3: s2_state and s2_spike, the update of neuron s2_addr
         s2_addr = Signal(core.addr_width)
         s2_state = Signal(core.state_layout)
         s2_spike = Signal()
@@ -434,14 +440,14 @@ class NeuronCoreGateware(wiring.Component):
             busy_out, ready = busy, 1
         m.d.comb += [state_data.eq(state_out), input_data.eq(input_out)]
 
-        state = {key: state_data[key] for key in kernel.state_fields()}
-        inputs = {key: input_data[key] for key in kernel.input_ports()}
+        state = {key: r_state[key] for key in kernel.state_fields()}
+        inputs = {key: r_input[key] for key in kernel.input_ports()}
         next_state, spike = kernel.update_hdl(m, state, inputs)
         # Issue a neuron only if the FIFO will have room for its event, whatever the neurons in
-        # flight do: stage 2's event is known, stage 1's is counted as if it fired. The buffered
+        # flight do: stage 3's event is known, stages 1 and 2 count as if they fired. The buffered
         # FIFO is one entry deeper than fifo_depth (its write side is full at depth - 1 unread
         # entries in its memory while its output register may be empty), so this bound holds.
-        reserved = fifo.level + (s2_valid & s2_spike) + s1_valid
+        reserved = fifo.level + (s2_valid & s2_spike) + r_valid + s1_valid
         issue = Signal()
         m.d.comb += [
             issue.eq(busy & (index != n) & (reserved < core.fifo_depth)),
@@ -456,9 +462,13 @@ class NeuronCoreGateware(wiring.Component):
         m.d.sync += [
             s1_valid.eq(issue),
             s1_addr.eq(index),
-            s2_valid.eq(s1_valid),
-            s2_addr.eq(s1_addr),
-            s2_spike.eq(s1_valid & spike),
+            r_valid.eq(s1_valid),
+            r_addr.eq(s1_addr),
+            r_state.eq(state_data),
+            r_input.eq(input_data),
+            s2_valid.eq(r_valid),
+            s2_addr.eq(r_addr),
+            s2_spike.eq(r_valid & spike),
             self.done.eq(0),
         ]
         for key, value in next_state.items():
