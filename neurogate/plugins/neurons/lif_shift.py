@@ -128,8 +128,11 @@ class LIFShift(NeuronKernel):
 
     def update_hdl(self, m, state, inputs):
         v = state["v"]
-        x = self.v_format.fit_value(shift_decay(v, self.leak_shift) + inputs["current"])
-        spike = x >= self.threshold
+        total = shift_decay(v, self.leak_shift) + inputs["current"]
+        x = self.v_format.fit_value(total)
+        # Saturating: min < threshold <= max (validate), so the clip never changes the
+        # comparison; compare the exact sum, in parallel with the clip rather than after it.
+        spike = (total if self.overflow == "saturate" else x) >= self.threshold
         nxt = {"v": Mux(spike, self.v_reset, x)}
         if self.refractory:
             refr = state["refr"]
