@@ -235,7 +235,7 @@ def test_compare_success_result(rng_seed):
         result.inputs["current"], ng.sim.random_inputs(lif, 60, 3, rng_seed)["current"]
     )
     for backend in result.backends:
-        assert set(result.outputs[backend]) == {"spike", "v"}
+        assert set(result.outputs[backend]) == {"spike", "v", "refr"}
         assert result.outputs[backend]["v"].shape == (60, 3)
 
 

@@ -15,6 +15,10 @@ products exact)::
 (latency 1). With ``overflow="wrap"``, ``leak_k=None``, ``gain_k=None`` and ``noise=True`` this is
 bit-compatible with SC-NeuroCore's ``sc_lif_neuron.v``.
 
+``LIF`` is a :class:`~neurogate.core.neuron.NeuronKernel` (state ``v``, and ``refr`` when
+``refractory > 0``), so it also runs in :class:`~neurogate.gateware.neuron_core.NeuronCore`;
+its :meth:`~LIF.model` is a faster vectorised model of the same update.
+
 >>> import neurogate as ng
 >>> lif = ng.component("lif", v_threshold=300, leak_k=16, gain_k=256)
 >>> out = lif.model(n=1).run({"current": [100] * 6})
@@ -27,13 +31,11 @@ from __future__ import annotations
 from itertools import repeat
 
 import numpy as np
-from amaranth.hdl import Const, Module, Mux, Signal, signed
+from amaranth.hdl import Const, Mux, Signal, signed
 
 from neurogate.core.component import (
     Bool,
     Choice,
-    Component,
-    Gateware,
     Int,
     Model,
     Optional,
@@ -43,11 +45,12 @@ from neurogate.core.component import (
 )
 from neurogate.core.fixed import FixedFormat
 from neurogate.core.hookspecs import hookimpl
+from neurogate.core.neuron import NeuronKernel
 
 __all__ = ["LIF"]
 
 
-class LIF(Component):
+class LIF(NeuronKernel):
     """Fixed-point leaky integrate-and-fire neuron (see the module docstring for the update).
 
     Members
@@ -62,6 +65,8 @@ class LIF(Component):
         1 on the step the membrane crosses ``v_threshold``; registered.
     v : out, signed ``data_width``
         Membrane potential after the step; registered.
+    refr : out, unsigned ``bits_for(refractory)``
+        Present only when ``refractory > 0``: refractory steps left after the step; registered.
     """
 
     name = "lif"
@@ -94,8 +99,13 @@ class LIF(Component):
         """The membrane potential's format (``data_width`` bits, ``fraction``, ``overflow``)."""
         return FixedFormat(self.data_width, self.fraction, True, self.overflow)
 
-    @property
-    def ports(self):
+    def state_fields(self):
+        fields = {"v": Port("out", self.data_width, True, "membrane potential", init=self.v_rest)}
+        if self.refractory:
+            fields["refr"] = Port("out", bits_for(self.refractory), False, "refractory steps left")
+        return fields
+
+    def input_ports(self):
         dw = self.data_width
         ports = {"current": Port("in", dw, True, "input current")}
         if self.leak_k is None:
@@ -104,19 +114,83 @@ class LIF(Component):
             ports["gain_k"] = Port("in", dw, True, "runtime input gain")
         if self.noise:
             ports["noise"] = Port("in", dw, True, "additive noise")
-        ports["spike"] = Port("out", 1, False, "spike")
-        ports["v"] = Port("out", dw, True, "membrane potential", init=self.v_rest)
         return ports
 
-    @property
-    def latency(self):
-        return 1
+    def update_np(self, state, inputs):
+        """One step of the module docstring's update, exact (Python ints beyond 30 bits)."""
+        f, exact = self.fraction, self.data_width > 30
+
+        def arr(value):
+            return np.asarray(value).astype(object if exact else np.int64)
+
+        v = arr(state["v"])
+        leak = arr(inputs["leak_k"]) if self.leak_k is None else self.leak_k
+        gain = arr(inputs["gain_k"]) if self.gain_k is None else self.gain_k
+        x = v + (((self.v_rest - v) * leak) >> f) + ((arr(inputs["current"]) * gain) >> f)
+        if self.noise:
+            x = x + arr(inputs["noise"])
+        x = self.v_format.fit_array(x)
+        spike = x >= self.v_threshold
+        nxt = {"v": np.where(spike, self.v_reset, x)}
+        if self.refractory:
+            refr = arr(state["refr"])
+            busy = refr > 0
+            spike = spike & ~busy
+            nxt["v"] = np.where(busy, self.v_rest, nxt["v"])
+            nxt["refr"] = np.where(busy, refr - 1, np.where(spike, self.refractory, 0))
+        return nxt, spike.astype(bool)
+
+    def update_hdl(self, m, state, inputs):
+        """One step in Amaranth, every sum at the width it needs (no wider adder in Yosys).
+
+        With ``overflow="wrap"`` only the low ``data_width`` bits of the sum are kept, which
+        depend only on the low ``data_width + fraction`` bits of each product: the products
+        are truncated there (a narrower multiplier) and the sum is ``data_width`` bits wide.
+        With saturation the sum is exact; as ``v_threshold`` fits the format, a sum above the
+        maximum spikes, so only the lower clip is built, and the threshold is compared on the
+        exact sum.
+        """
+        dw, f = self.data_width, self.fraction
+        wrap = self.overflow == "wrap"
+        v = state["v"]
+        leak_k = Const(self.leak_k, signed(dw)) if self.leak_k is not None else inputs["leak_k"]
+        gain_k = Const(self.gain_k, signed(dw)) if self.gain_k is not None else inputs["gain_k"]
+
+        def scaled(a, b, plus):
+            """``((a * b) >> f) + plus``; in wrap mode only its low ``dw`` bits.
+
+            ``((a * b + (plus << f)) >> f`` is the same sum: a multiply-add (one DSP cell).
+            """
+            if wrap:
+                prod = (a * b + (plus << f) if plus is not None else a * b)[: dw + f]
+                return prod[f:].as_signed()
+            return (a * b) >> f if plus is None else ((a * b) >> f) + plus
+
+        diff = Const(self.v_rest, signed(dw)) - v if self.v_rest else -v
+        total = scaled(diff, leak_k, v) + scaled(
+            inputs["current"], gain_k, inputs["noise"] if self.noise else None
+        )
+        v_fit = Signal(signed(dw), name="v_fit")
+        if wrap:
+            m.d.comb += v_fit.eq(total[:dw])
+            fire = v_fit >= self.v_threshold
+        else:
+            # below the minimum: clip; above the maximum: spikes (v_threshold <= maximum)
+            lo = self.v_format.min
+            m.d.comb += v_fit.eq(Mux(total < lo, lo, total[:dw]))
+            # (a threshold at the minimum is always reached, even by a clipped sum)
+            fire = total >= self.v_threshold if self.v_threshold > lo else Const(1)
+        nxt = {"v": Mux(fire, self.v_reset, v_fit)}
+        if not self.refractory:
+            return nxt, fire
+        refr = state["refr"]
+        busy = refr != 0
+        nxt["v"] = Mux(busy, self.v_rest, nxt["v"])
+        nxt["refr"] = Mux(busy, refr - 1, Mux(fire, self.refractory, 0))
+        return nxt, fire & ~busy
 
     def model(self, n=1):
         return LIFModel(self, n)
-
-    def create(self):
-        return LIFGateware(self)
 
 
 class LIFModel(Model):
@@ -146,7 +220,8 @@ class LIFModel(Model):
       array operands (a Python int is converted again on every call); scratch buffers persist
       across :meth:`run` calls.
     * **Refractory counter** ``q`` (steps since the last spike, saturating at ``refractory``)
-      is ``uint8``/``uint16``, updated as ``(q + in_refractory) * no_spike`` on boolean views.
+      is ``uint8``/``uint16``, updated as ``(q + in_refractory) * no_spike`` on boolean views;
+      the ``refr`` output is ``refractory - q``.
     * **Few instances** (``n <= SCALAR_MAX_N``, where NumPy's per-call overhead dominates) and
       parameters too wide for ``int64`` take a plain Python-integer loop.
     """
@@ -307,6 +382,8 @@ class LIFModel(Model):
             keep = self._buffer("keep", (n,), np.bool_)
             inref8 = inref.view(np.uint8)
             rest0 = const(rest_k)
+            out_r = np.empty((steps, n), dtype=qt)  # refractory steps left: period - q
+            t_r = 0  # its next row
 
         clip = not wrap and self._may_leave_range(inputs)
         multiply, add, right_shift, left_shift = np.multiply, np.add, np.right_shift, np.left_shift
@@ -384,6 +461,8 @@ class LIFModel(Model):
                         copyto(row, rest0, where=inref)
                     add(q, inref8, q)  # q + 1 while refractory, saturating at period
                     multiply(q, srow8, q)  # 0 after a spike
+                    np.subtract(period0, q, out_r[t_r])
+                    t_r += 1
                 else:
                     multiply(tmp, srow, row)  # reset to 0 (v_reset) where spiking
                 u = row
@@ -396,6 +475,8 @@ class LIFModel(Model):
             self._v = out_v[-1].astype(np.int64)
             if period:
                 self._refr = period - q.astype(np.int64)
+        if period:
+            return {"spike": out_s.view(np.uint8), "v": out_v, "refr": out_r}
         return {"spike": out_s.view(np.uint8), "v": out_v}
 
     # -- the scalar loop ------------------------------------------------------------------
@@ -415,6 +496,7 @@ class LIFModel(Model):
         cols = {key: arr.T.tolist() for key, arr in inputs.items()}
         out_v = np.empty((steps, self.n), dtype=self._dtype or np.int64)
         out_s = np.empty((steps, self.n), dtype=np.uint8)
+        out_r = np.empty((steps, self.n), dtype=np.int64) if period else None
         for i in range(self.n):
             cur = cols["current"][i]
             if p.gain_k is None:
@@ -433,7 +515,7 @@ class LIFModel(Model):
                 cs = repeat((1 << f) - p.leak_k)
                 ks = repeat(v_rest * p.leak_k)
             v, refr = int(self._v[i]), int(self._refr[i])
-            vs, ss = [], []
+            vs, ss, rs = [], [], []
             for d, c, k in zip(drive, cs, ks, strict=False):  # cs, ks may repeat forever
                 if refr:
                     refr -= 1
@@ -451,74 +533,16 @@ class LIFModel(Model):
                         v, s = x, 0
                 vs.append(v)
                 ss.append(s)
+                if period:
+                    rs.append(refr)
             out_v[:, i] = vs
             out_s[:, i] = ss
+            if period:
+                out_r[:, i] = rs
             self._v[i], self._refr[i] = v, refr
+        if period:
+            return {"spike": out_s, "v": out_v, "refr": out_r}
         return {"spike": out_s, "v": out_v}
-
-
-class LIFGateware(Gateware):
-    """Gateware of :class:`LIF` (ports as in its Members section).
-
-    Every sum is built at the width it needs, so that Yosys builds no wider adder. With
-    ``overflow="wrap"`` only the low ``data_width`` bits of the sum are kept, which depend only
-    on the low ``data_width + fraction`` bits of each product: the products are truncated there
-    (a narrower multiplier) and the sum is ``data_width`` bits wide. With saturation the sum is
-    exact; as ``v_threshold`` fits the format, a sum above the maximum spikes, so only the lower
-    clip is built, and the threshold is compared on the exact sum.
-    """
-
-    def elaborate(self, platform):
-        m = Module()
-        p = self.params
-        dw, f = p.data_width, p.fraction
-        wrap = p.overflow == "wrap"
-        v = self.v  # the registered output is the state
-        leak_k = Const(p.leak_k, signed(dw)) if p.leak_k is not None else self.leak_k
-        gain_k = Const(p.gain_k, signed(dw)) if p.gain_k is not None else self.gain_k
-
-        def scaled(a, b, plus):
-            """``((a * b) >> f) + plus``; in wrap mode only its low ``dw`` bits.
-
-            ``((a * b + (plus << f)) >> f`` is the same sum: a multiply-add (one DSP cell).
-            """
-            if wrap:
-                prod = (a * b + (plus << f) if plus is not None else a * b)[: dw + f]
-                return prod[f:].as_signed()
-            return (a * b) >> f if plus is None else ((a * b) >> f) + plus
-
-        diff = Const(p.v_rest, signed(dw)) - v if p.v_rest else -v
-        total = scaled(diff, leak_k, v) + scaled(
-            self.current, gain_k, self.noise if p.noise else None
-        )
-        v_next = Signal(signed(dw))
-        if wrap:
-            m.d.comb += v_next.eq(total[:dw])
-            fire = v_next >= p.v_threshold
-        else:
-            # below the minimum: clip; above the maximum: spikes (v_threshold <= maximum)
-            lo = p.v_format.min
-            m.d.comb += v_next.eq(Mux(total < lo, lo, total[:dw]))
-            # (a threshold at the minimum is always reached, even by a clipped sum)
-            fire = total >= p.v_threshold if p.v_threshold > lo else Const(1)
-
-        def integrate():
-            with m.If(fire):
-                m.d.sync += [self.spike.eq(1), v.eq(p.v_reset)]
-                if p.refractory:
-                    m.d.sync += refr.eq(p.refractory)
-            with m.Else():
-                m.d.sync += [self.spike.eq(0), v.eq(v_next)]
-
-        if p.refractory:
-            refr = Signal(bits_for(p.refractory))
-            with m.If(refr != 0):
-                m.d.sync += [refr.eq(refr - 1), v.eq(p.v_rest), self.spike.eq(0)]
-            with m.Else():
-                integrate()
-        else:
-            integrate()
-        return m
 
 
 @hookimpl
