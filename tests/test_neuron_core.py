@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Module, Mux
+from amaranth.hdl import ClockDomain, Fragment, Module, Mux
 from amaranth.sim import Simulator
 
 import neurogate as ng
@@ -193,20 +193,41 @@ def test_properties():
 
 
 # -- gateware -----------------------------------------------------------------------------------
-def simulate(core, xs, rng, *, p_ready, partial=True, poke_busy=False):
+def random_words(rng, layout, kernel, n):
+    """Return ``{field: (n,) ints}``, each over its input port's whole range."""
+    ports = kernel.input_ports()
+    return {
+        key: rng.integers(ports[key].format.min, ports[key].format.max + 1, size=n)
+        for key in layout.members
+    }
+
+
+def simulate(
+    core, xs, rng, *, p_ready, partial=True, poke_busy=False, param_writes=None, model=None
+):
     """Run ``len(xs)`` timesteps on the gateware; check every one against the model.
 
-    Inputs are written word by word (only changed words when ``partial``), ``step`` strobed,
-    the AER stream consumed with ready high with probability ``p_ready``; after ``done`` every
-    expected event must arrive and every neuron's state is read back through ``rd_addr``.
+    ``xs`` is ``(T, n)`` (for the input word's one field) or ``{field: (T, n)}``. Inputs are
+    written word by word (only changed words when ``partial``), ``step`` strobed, the AER stream
+    consumed with ready high with probability ``p_ready``; after ``done`` every expected event
+    must arrive and every neuron's state is read back through ``rd_addr``. ``param_writes``
+    maps a timestep to ``(addrs, {field: values})``, written through ``par_*`` (and
+    :meth:`NeuronCoreModel.write_params`) before that step. With ``poke_busy``, ``step``,
+    ``in_we`` and ``par_we`` are pulsed with random words while busy (all must be ignored).
     Returns the cycles each timestep took, strobe to ``done``.
     """
-    n = core.n_neurons
+    n, kernel = core.n_neurons, core.kernel
+    fields = list(core.input_layout.members)
+    if not isinstance(xs, dict):
+        (field,) = fields
+        xs = {field: np.asarray(xs)}
+    steps = len(next(iter(xs.values()))) if xs else len(param_writes)
+    param_writes = param_writes or {}
     dut = core.create()
     top = Module()
     top.domains.sync = domain = ClockDomain("sync")
     top.submodules.dut = dut
-    model = core.model()
+    model = model or core.model()
     events = []
     cycles = []
     consumer_rng = np.random.default_rng(rng.integers(1 << 32))
@@ -219,27 +240,62 @@ def simulate(core, xs, rng, *, p_ready, partial=True, poke_busy=False):
             if ready and valid:
                 events.append(addr)
 
+    def set_word(ctx, view, words, i):
+        for key, values in words.items():
+            ctx.set(getattr(view, key), int(values[i]))
+
+    def poke(ctx):
+        """Strobe step and both write ports with random words (while busy: ignored)."""
+        ctx.set(dut.step, int(rng.integers(2)))
+        ctx.set(dut.in_addr, int(rng.integers(n)))
+        set_word(ctx, dut.in_data, random_words(rng, core.input_layout, kernel, 1), 0)
+        ctx.set(dut.in_we, int(rng.integers(2)))
+        if core.params:
+            ctx.set(dut.par_addr, int(rng.integers(n)))
+            set_word(ctx, dut.par_data, random_words(rng, core.param_layout, kernel, 1), 0)
+            ctx.set(dut.par_we, int(rng.integers(2)))
+
+    def unpoke(ctx):
+        ctx.set(dut.step, 0)
+        ctx.set(dut.in_we, 0)
+        if core.params:
+            ctx.set(dut.par_we, 0)
+
     async def bench(ctx):
         await reset(ctx, domain)
         clearing = 0
         while ctx.get(dut.busy):  # SPRAM: the memories are cleared after reset
+            if poke_busy:
+                poke(ctx)
             await ctx.tick()
+            unpoke(ctx)
             clearing += 1
         assert clearing == (n if core.memory == "spram" else 0)
-        memory = np.zeros(n, dtype=np.int64)
+        memory = {key: np.zeros(n, dtype=np.int64) for key in fields}
         expected = []
-        for t, row in enumerate(xs):
+        for t in range(steps):
+            if t in param_writes:
+                addrs, words = param_writes[t]
+                for j, i in enumerate(addrs):
+                    ctx.set(dut.par_addr, int(i))
+                    set_word(ctx, dut.par_data, words, j)
+                    ctx.set(dut.par_we, 1)
+                    await ctx.tick()
+                    model.write_params(int(i), {key: v[j] for key, v in words.items()})
+                ctx.set(dut.par_we, 0)
+            row = {key: xs[key][t] for key in fields}
             for i in range(n):
-                if not partial or row[i] != memory[i]:
+                if not partial or any(row[key][i] != memory[key][i] for key in fields):
                     ctx.set(dut.in_addr, i)
-                    ctx.set(dut.in_data.x, int(row[i]))
+                    set_word(ctx, dut.in_data, row, i)
                     ctx.set(dut.in_we, 1)
                     await ctx.tick()
             ctx.set(dut.in_we, 0)
-            memory[:] = row
+            for key in fields:
+                memory[key][:] = row[key]
             for _ in range(int(rng.integers(0, 3))):
                 await ctx.tick()
-            expected += model.step({"x": row}).tolist()
+            expected += model.step(row).tolist()
             ctx.set(dut.step, 1)
             await ctx.tick()
             ctx.set(dut.step, 0)
@@ -247,9 +303,9 @@ def simulate(core, xs, rng, *, p_ready, partial=True, poke_busy=False):
             while not ctx.get(dut.done):
                 assert ctx.get(dut.busy)
                 if poke_busy:
-                    ctx.set(dut.step, int(rng.integers(2)))
+                    poke(ctx)
                 await ctx.tick()
-                ctx.set(dut.step, 0)
+                unpoke(ctx)
                 count += 1
                 assert count < 100 * (n + 10), f"step {t} never finished"
             cycles.append(count)
@@ -264,8 +320,9 @@ def simulate(core, xs, rng, *, p_ready, partial=True, poke_busy=False):
             for i in range(n):
                 ctx.set(dut.rd_addr, i)
                 await ctx.tick()
-                assert ctx.get(dut.rd_data.v) == state["v"][i], f"v[{i}] after step {t}"
-                assert ctx.get(dut.rd_data.count) == state["count"][i], f"count[{i}] step {t}"
+                for key in kernel.state_fields():
+                    got = ctx.get(getattr(dut.rd_data, key))
+                    assert got == state[key][i], f"{key}[{i}] after step {t}"
 
     sim = Simulator(top)
     sim.add_clock(1e-6)
@@ -353,3 +410,321 @@ def test_spram_state_survives_between_banks(rng):
     # an odd and an even number of timesteps end in different banks; read-back must follow.
     core = NeuronCore(ShiftLIF(th=70), 7, memory="spram", fifo_depth=8)
     simulate(core, random_inputs(rng, 7, 3), rng, p_ready=1.0)
+
+
+# -- per-neuron parameters ----------------------------------------------------------------------
+class ShiftLIFTh(ShiftLIF):
+    """ShiftLIF with its threshold a runtime input port ``th`` (unsigned 9 bits)."""
+
+    name = "test_shift_lif_th"
+
+    def input_ports(self):
+        return {"x": Port("in", 9, True, "input"), "th": Port("in", 9, False, "threshold")}
+
+    def update_np(self, state, inputs):
+        th = inputs["th"]
+        v = np.clip(state["v"] - (state["v"] >> 2) + inputs["x"], -512, 511)
+        spike = v >= th
+        return {"v": np.where(spike, v - th, v), "count": (state["count"] + spike) % 8}, spike
+
+    def update_hdl(self, m, state, inputs):
+        th = inputs["th"]
+        t = state["v"] - (state["v"] >> 2) + inputs["x"]
+        v = Mux(t > 511, 511, Mux(t < -512, -512, t))
+        spike = v >= th
+        return {"v": Mux(spike, v - th, v)[:10], "count": (state["count"] + spike)[:3]}, spike
+
+
+def random_thresholds(rng, n):
+    """Per-neuron thresholds over the port's range, with some at its ends (0 and 511)."""
+    th = rng.integers(0, 512, size=n)
+    th[rng.random(n) < 0.2] = 511
+    th[rng.random(n) < 0.1] = 0
+    return th
+
+
+def test_params_model_known_answer():
+    # By hand from ShiftLIF's rule (v: -3 -> -3 - (-1) + x = 18; count starts at 5), with
+    # thresholds 10, 100, 1; then neuron 1's threshold is written to 30.
+    core = NeuronCore(ShiftLIFTh(), 3, params={"th": [10, 100, 1]})
+    assert list(core.input_layout.members) == ["x"]
+    assert list(core.param_layout.members) == ["th"]
+    model = core.model()
+    x = np.array([20, 20, 20])
+    assert model.step({"x": x}).tolist() == [0, 2]
+    assert model.state["v"].tolist() == [8, 18, 17]
+    assert model.state["count"].tolist() == [6, 5, 6]
+    model.write_params(1, {"th": 30})
+    assert model.params["th"].tolist() == [10, 30, 1]
+    assert model.step().tolist() == [0, 1, 2]
+    assert model.state["v"].tolist() == [16, 4, 32]
+    assert model.state["count"].tolist() == [7, 6, 7]
+    # the core's own arrays are not changed by writes; reset restores them (configuration)
+    assert core.params["th"].tolist() == [10, 100, 1]
+    model.reset()
+    assert model.params["th"].tolist() == [10, 100, 1]
+    assert model.inputs["x"].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("n", [1, 7, 50])
+def test_params_model_matches_reference(rng, n):
+    th = random_thresholds(rng, n)
+    model = NeuronCore(ShiftLIFTh(), n, params={"th": th}).model()
+    v, count = [-3] * n, [5] * n
+    th = th.tolist()
+    for t, row in enumerate(random_inputs(rng, n, 30)):
+        if t % 7 == 3:  # rewrite some thresholds between timesteps
+            addrs = rng.choice(n, size=max(1, n // 3), replace=False)
+            new = rng.integers(0, 512, size=addrs.size)
+            model.write_params(addrs, {"th": new})
+            for i, value in zip(addrs.tolist(), new.tolist(), strict=True):
+                th[i] = value
+        spiking = []
+        for i in range(n):
+            v[i], count[i], fired = reference_step(v[i], count[i], int(row[i]), th[i])
+            if fired:
+                spiking.append(i)
+        assert model.step({"x": row}).tolist() == spiking
+        assert model.state["v"].tolist() == v
+        assert model.state["count"].tolist() == count
+
+
+def threshold_writes(rng, n, steps):
+    """Parameter writes before some timesteps: ``{t: (addrs, {"th": values})}``."""
+    writes = {}
+    for t in range(1, steps):
+        if rng.random() < 0.5:
+            addrs = rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False)
+            writes[t] = (addrs, {"th": random_thresholds(rng, addrs.size)})
+    return writes
+
+
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+@pytest.mark.parametrize("n", [1, 6, 40])
+def test_params_gateware_matches_model(rng, n, memory):
+    core = NeuronCore(
+        ShiftLIFTh(), n, memory=memory, fifo_depth=3, params={"th": random_thresholds(rng, n)}
+    )
+    xs = random_inputs(rng, n, 6)
+    simulate(core, xs, rng, p_ready=0.6, param_writes=threshold_writes(rng, n, 6))
+
+
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+def test_params_writes_ignored_while_busy(rng, memory):
+    core = NeuronCore(
+        ShiftLIFTh(), 6, memory=memory, fifo_depth=4, params={"th": random_thresholds(rng, 6)}
+    )
+    xs = random_inputs(rng, 6, 8)
+    simulate(core, xs, rng, p_ready=0.7, poke_busy=True, param_writes=threshold_writes(rng, 6, 8))
+
+
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+def test_params_only_kernel(rng, memory):
+    # every input port a parameter: a constant per-neuron drive, no input memory at all.
+    kernel = ng.component("if_neuron", data_width=8, threshold=50)
+    core = NeuronCore(kernel, 5, memory=memory, params={"current": [1, 10, 20, 30, 60]})
+    assert core.input_layout.size == 0
+    model = core.model()
+    # by hand: v += current; at 50 subtract 50.
+    assert model.step().tolist() == [4]
+    assert model.state["v"].tolist() == [1, 10, 20, 30, 10]
+    assert model.step().tolist() == [3, 4]
+    assert model.state["v"].tolist() == [2, 20, 40, 10, 20]
+    assert model.step().tolist() == [2, 4]
+    assert model.state["v"].tolist() == [3, 30, 10, 40, 30]
+    writes = {2: (np.array([0, 2]), {"current": np.array([-128, 127])})}
+    writes.update(
+        {t: (np.array([1]), {"current": rng.integers(-128, 128, size=1)}) for t in (4, 5)}
+    )
+    simulate(
+        core,
+        {},
+        rng,
+        p_ready=0.5,
+        param_writes={t: writes.get(t, ([], {"current": []})) for t in range(7)},
+        poke_busy=True,
+    )
+
+
+def test_params_signature_and_properties():
+    core = NeuronCore(ShiftLIFTh(), 5, params={"th": np.arange(5)})
+    assert (core.input_layout.size, core.param_layout.size) == (9, 9)
+
+    def members(core):
+        dut = core.create()
+        Fragment.get(dut, None)  # elaborate it (a created, unused elaboratable warns)
+        return dut.signature.members
+
+    assert {"par_addr", "par_data", "par_we"} <= set(members(core))
+    assert members(core)["par_addr"].shape == 3
+    assert members(core)["par_data"].shape == core.param_layout
+    assert "par_we" not in members(NeuronCore(ShiftLIFTh(), 5))
+    assert NeuronCore(ShiftLIFTh(), 5).input_layout.size == 18  # no params: both in the word
+    assert core.params["th"].tolist() == [0, 1, 2, 3, 4]
+    assert core.params["th"].dtype == np.int64
+    with pytest.raises(ValueError, match="read-only"):
+        core.params["th"][0] = 7
+    assert repr(core) == (
+        f"NeuronCore({ShiftLIFTh()!r}, n_neurons=5, memory='ebr', fifo_depth=8, "
+        "params={'th': <5 values>})"
+    )
+
+
+def test_params_spram_instances_with_a_platform():
+    from amaranth.back import rtlil
+
+    core = NeuronCore(ShiftLIFTh(), 300, memory="spram", params={"th": np.full(300, 9)})
+    text = rtlil.convert(core.create(), platform=object())
+    assert text.count("cell \\SB_SPRAM256KA") == 3  # two state banks, the input x
+    assert "param_mem" in text  # an inferred (EBR) memory
+
+
+def test_params_capacity():
+    # lif 16-bit with runtime leak_k and gain_k: 16-bit state, 48 bits of inputs.
+    lif = ng.component("lif", leak_k=None, gain_k=None)
+    both = ("leak_k", "gain_k")
+    # EBR, 256 x 16 per block: 1792 neurons are 7 blocks per 16 bits, 4 x 7 + 1 = 29 blocks
+    # with or without the parameter memory; 1793 take 8 per 16 bits (33).
+    assert NeuronCore.max_neurons(lif, "ebr") == 1792
+    assert NeuronCore.max_neurons(lif, "ebr", both) == 1792
+    core = NeuronCore(lif, 1792, params={k: np.zeros(1792, dtype=int) for k in both})
+    assert (core.blocks(), core.param_blocks()) == (29, 14)
+    # SPRAM: without parameters 2 state banks + 3 input blocks = 5 > 4: none fit. With both in
+    # EBR: 2 + 1 SPRAM; 3584 x 32 bits is 14 x 2 EBR + 1 for the FIFO = 29, 3585 need 31.
+    # With leak_k only: 2 + 2 SPRAM; 7424 x 16 is 29 EBR + 1 = 30.
+    assert NeuronCore.max_neurons(lif, "spram") == 0
+    assert NeuronCore.max_neurons(lif, "spram", both) == 3584
+    assert NeuronCore.max_neurons(lif, "spram", {"leak_k": None}) == 7424
+    core = NeuronCore(lif, 3584, "spram", params={k: np.zeros(3584, dtype=int) for k in both})
+    assert (core.blocks(), core.param_blocks()) == (3, 28)
+    # a 16384-neuron SPRAM core has room for 6 bits of parameters (3 x 8 EBR of 2048 x 2)
+    assert memory_blocks("ebr", 16384, 6) == 24
+    assert memory_blocks("ebr", 16384, 7) == 32
+    msg = (
+        "neuron core holds at most 3584 lif neurons with per-neuron leak_k, gain_k in iCE40 "
+        "UP5K SPRAM (4 x 256 kbit) with the parameters in iCE40 UP5K EBR (30 x 4 kbit), not 3585"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        NeuronCore(lif, 3585, "spram", params={k: np.zeros(3585, dtype=int) for k in both})
+    msg = (
+        "neuron core holds at most 1792 lif neurons with per-neuron gain_k in iCE40 UP5K EBR "
+        "(30 x 4 kbit), not 1793"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        NeuronCore(lif, 1793, params={"gain_k": np.zeros(1793, dtype=int)})
+    msg = (
+        "neuron core params key must be one of lif's input ports ('current', 'leak_k', "
+        "'gain_k'), not 'bias'"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        NeuronCore.max_neurons(lif, "ebr", ("bias",))
+    # ECP5: separate memories pack better here (52224 without parameters)
+    assert NeuronCore.max_neurons(lif, "bram") == 52224
+    assert NeuronCore.max_neurons(lif, "bram", both) == 52736
+
+
+def _lif_runtime():
+    return ng.component("lif", leak_k=None, gain_k=None)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "params", "exc", "msg"),
+    [
+        (
+            _lif_runtime(),
+            {"leak": [1, 2, 3]},
+            ValueError,
+            "neuron core params key must be one of lif's input ports ('current', 'leak_k', "
+            "'gain_k'), not 'leak'",
+        ),
+        (
+            ng.component("lif"),
+            {"leak_k": [1, 2, 3]},
+            ValueError,
+            "neuron core params key 'leak_k' is a constant of lif (leak_k=16), not one of its "
+            "input ports ('current'); only a parameter the kernel takes at runtime, as an input "
+            "port, can be per-neuron",
+        ),
+        (
+            ng.component("if_neuron"),
+            {"threshold": [1, 2, 3]},
+            ValueError,
+            "neuron core params key 'threshold' is a constant of if_neuron (threshold=256), not "
+            "one of its input ports ('current'); only a parameter the kernel takes at runtime, "
+            "as an input port, can be per-neuron",
+        ),
+        (
+            _lif_runtime(),
+            {"leak_k": [1, 2]},
+            ValueError,
+            "neuron core params 'leak_k' must have shape (3,) (one value per neuron), not (2,)",
+        ),
+        (
+            _lif_runtime(),
+            {"leak_k": 16},
+            ValueError,
+            "neuron core params 'leak_k' must have shape (3,) (one value per neuron), not ()",
+        ),
+        (
+            _lif_runtime(),
+            {"gain_k": [1, -32769, 40000]},
+            ValueError,
+            "neuron core params 'gain_k' must fit signed 16-bit [-32768, 32767], not -32769 "
+            "(neuron 1)",
+        ),
+        (
+            ShiftLIFTh(),
+            {"th": [0, 511, 512]},
+            ValueError,
+            "neuron core params 'th' must fit unsigned 9-bit [0, 511], not 512 (neuron 2)",
+        ),
+        (
+            _lif_runtime(),
+            {"gain_k": [1.0, 2.0, 3.0]},
+            TypeError,
+            "neuron core params 'gain_k' must be ints, not float64",
+        ),
+        (
+            _lif_runtime(),
+            [("gain_k", [1, 2, 3])],
+            TypeError,
+            "neuron core params must be a dict {input port: array of n_neurons ints}, not "
+            "[('gain_k', [1, 2, 3])]",
+        ),
+    ],
+)
+def test_params_errors(kernel, params, exc, msg):
+    with pytest.raises(exc, match=f"^{re.escape(msg)}$"):
+        NeuronCore(kernel, 3, params=params)
+
+
+def test_params_model_write_errors():
+    core = NeuronCore(ShiftLIFTh(), 3, params={"th": [1, 2, 3]})
+    model = core.model()
+    msg = (
+        "neuron core input must be one of ['x'], not 'th' ('th' is a per-neuron parameter: "
+        "write it with write_params)"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        model.write(0, {"x": 1, "th": 5})
+    msg = (
+        "neuron core parameter must be one of ['th'], not 'x' ('x' is in the input word: "
+        "write it with write)"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        model.write_params(0, {"x": 1})
+    msg = "neuron core parameter must be one of ['th'], not 'y'"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        model.write_params(0, {"y": 1})
+    msg = "neuron core parameter 'th' must fit unsigned 9-bit [0, 511], not -1"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        model.write_params(slice(None), {"th": np.array([4, -1, 5])})
+    msg = "neuron core parameter 'th' must be ints, not float64"
+    with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
+        model.write_params(1, {"th": 2.0})
+    assert model.params["th"].tolist() == [1, 2, 3]  # nothing written
+    lif = ng.component("lif", data_width=8, fraction=4, v_threshold=100, leak_k=None, gain_k=None)
+    model = NeuronCore(lif, 2, params={"leak_k": [1, 2], "gain_k": [3, 4]}).model()
+    msg = "neuron core write needs every parameter word field, not 'gain_k'"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        model.write_params(0, {"leak_k": 5})

@@ -3,8 +3,9 @@
 :class:`NeuronCore` runs any :class:`~neurogate.core.neuron.NeuronKernel` for many neurons on
 one copy of its datapath. The state of every neuron (all state fields of the kernel, one
 :class:`~amaranth.lib.data.StructLayout` word per neuron) is in one memory, the per-neuron
-inputs (all input ports of the kernel, one word per neuron) in another. The kernel's parameters
-are its constants. The memories are, by ``memory``:
+inputs (the kernel's input ports, one word per neuron) in another, and the per-neuron
+parameters, if any (``params``: input ports of the kernel moved out of the input word), in a
+third. The kernel's other parameters are its constants. The memories are, by ``memory``:
 
 * ``"ebr"`` / ``"bram"``: :class:`amaranth.lib.memory.Memory` objects, which Yosys maps to
   iCE40 EBR or ECP5 block RAM (a read port and a write port each).
@@ -19,7 +20,8 @@ are its constants. The memories are, by ``memory``:
   or an input write in that time is ignored). Without a platform (``platform is None``, as in
   pysim) each block is a :class:`~amaranth.lib.memory.Memory` with the same one-port timing.
 
-The spike FIFO is in block RAM (or flip-flops) in every case.
+The parameter memory is block RAM (EBR with ``"spram"`` too) and the spike FIFO is in block RAM
+(or flip-flops) in every case.
 
 Timestep. A one-cycle ``step`` strobe while ``busy`` is low starts a timestep (a strobe while
 busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock,
@@ -49,17 +51,39 @@ Inputs. The input memory is written through ``in_addr`` / ``in_data`` / ``in_we`
 cycle) while ``busy`` is low; a write while ``busy`` is high is ignored. A word keeps its value
 until it is overwritten, so each timestep uses the latest word of each neuron.
 
+Parameters. A kernel takes a runtime parameter as an input port (``lif(leak_k=None,
+gain_k=None)`` has the ports ``leak_k`` and ``gain_k``); left in the input word, it is
+per-neuron already, but zero after reset and written again with every input word. The
+argument ``params``, ``{port: array of n_neurons ints}``, moves such ports (any input port, in
+fact: a constant per-neuron ``current`` is a bias) into the parameter memory, initialised with
+the arrays in the bitstream and written through ``par_addr`` / ``par_data`` / ``par_we``
+(one word of every parameter per cycle; ignored while ``busy``). The kernel's update sees the
+input and parameter words together as its inputs, exactly as before: the kernel contract does
+not change. The ``sync`` reset does not restore a written parameter (configuration does, as does
+:meth:`NeuronCoreModel.reset`, which models it).
+
+The parameter memory is always block RAM, also with ``memory="spram"``: SPRAM has no initial
+contents, so parameters there would have to be written by the host after every reset, and a ROM
+to copy them from would take the same EBR. The cost is capacity: with ``"spram"`` the parameters
+and the spike FIFO share the UP5K's 30 EBR (120 kbit), so at 16384 neurons at most 6 bits of
+parameters fit per neuron. A 16-bit ``lif`` with per-neuron ``leak_k`` and ``gain_k`` fits 1792
+neurons in EBR and 3584 with ``"spram"`` (state and current in SPRAM, the 32 parameter bits in
+EBR); left in the input word it does not fit in SPRAM at all (48 input bits take 3 blocks).
+:meth:`NeuronCore.max_neurons` counts the parameter memory.
+
 State read-back. While ``busy`` is low, ``rd_data`` shows, one cycle after, the state of neuron
 ``rd_addr`` (the sequencer uses the same memory port while busy).
 
-Reset. With ``"ebr"`` / ``"bram"`` the state memory is initialised to the kernel's reset state
-and the input memory to zero in the bitstream (memory initial contents); the ``sync`` reset
-clears the sequencer and the FIFO, not the memories. With ``"spram"`` the ``sync`` reset also
-clears the memories, as above.
+Reset. With ``"ebr"`` / ``"bram"`` the state memory is initialised to the kernel's reset state,
+the input memory to zero and the parameter memory to ``params`` in the bitstream (memory
+initial contents); the ``sync`` reset clears the sequencer and the FIFO, not the memories. With
+``"spram"`` the ``sync`` reset also clears the state and input memories, as above (not the
+parameter memory).
 
 :meth:`NeuronCore.model` is bit-true at timestep level: after each timestep the state equals
-that of the kernel's parallel model given the same inputs, and the events are
-``np.flatnonzero(spike)``.
+that of the kernel's parallel model given the same inputs and parameters, and the events are
+``np.flatnonzero(spike)``. It takes parameter writes as the gateware does
+(:meth:`NeuronCoreModel.write_params`).
 
 >>> import numpy as np
 >>> from amaranth.hdl import Mux
@@ -87,11 +111,34 @@ that of the kernel's parallel model given the same inputs, and the events are
 ([1, 2], [8, 0, 0])
 >>> core.cycles_per_step
 7
+
+The same neurons with a per-neuron threshold: a kernel port ``th`` held as a parameter.
+
+>>> class Threshold(Counter):
+...     name = "doc_core_threshold"
+...     def input_ports(self):
+...         return {"current": Port("in", 5, True, "input"), "th": Port("in", 8, False, "")}
+...     def update_np(self, state, inputs):
+...         v = state["v"] + inputs["current"]
+...         return {"v": np.where(v >= inputs["th"], 0, v)}, v >= inputs["th"]
+...     def update_hdl(self, m, state, inputs):
+...         v = state["v"] + inputs["current"]
+...         return {"v": Mux(v >= inputs["th"], 0, v)}, v >= inputs["th"]
+>>> core = NeuronCore(Threshold(), n_neurons=3, params={"th": np.array([4, 6, 12])})
+>>> list(core.input_layout.members), list(core.param_layout.members)
+(['current'], ['th'])
+>>> model = core.model()
+>>> model.step({"current": np.array([5, 5, 5])}).tolist()
+[0]
+>>> model.write_params(2, {"th": 5})
+>>> model.step().tolist(), model.state["v"].tolist()
+([0, 1, 2], [0, 0, 0])
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 from amaranth.hdl import C, Cat, ClockSignal, Instance, Module, Mux, Signal, Value, unsigned
@@ -144,14 +191,24 @@ class NeuronCore:
         Neurons in the core, 1..65536, as many as fit in ``memory``.
     memory : str
         ``"ebr"`` (iCE40 UP5K block RAM), ``"bram"`` (ECP5-85F) or ``"spram"`` (iCE40 UP5K
-        SPRAM: two state banks and the input memory): the memory budget the state and input
-        memories must fit in.
+        SPRAM: two state banks and the input memory; the parameter memory, if any, in EBR): the
+        memory budget the core's memories must fit in.
     fifo_depth : int
         Entries of the spike FIFO, 1..1024.
+    params : dict, optional
+        Per-neuron parameters, ``{port: (n_neurons,) int array}``: each key is one of the
+        kernel's input ports (a parameter the kernel takes at runtime), each array its initial
+        value for every neuron. These ports are held in the parameter memory instead of the
+        input word.
     """
 
     def __init__(
-        self, kernel: NeuronKernel, n_neurons: int, memory: str = "ebr", fifo_depth: int = 8
+        self,
+        kernel: NeuronKernel,
+        n_neurons: int,
+        memory: str = "ebr",
+        fifo_depth: int = 8,
+        params: dict | None = None,
     ):
         if not isinstance(kernel, NeuronKernel):
             raise TypeError(f"neuron core kernel must be a NeuronKernel, not {kernel!r}")
@@ -172,43 +229,129 @@ class NeuronCore:
         self._n = int(n_neurons)
         self._memory = memory
         self._fifo_depth = int(fifo_depth)
-        if self.blocks() > MEMORIES[memory][1]:
+        self._params = self._check_params(kernel, self._n, params)
+        if not self._fits(kernel, memory, self._n, self._params):
+            most = self.max_neurons(kernel, memory, self._params)
+            where = MEMORIES[memory][0]
+            if self._params:
+                names = ", ".join(self._params)
+                if memory == "spram":
+                    where = f"{where} with the parameters in {MEMORIES['ebr'][0]}"
+                raise ValueError(
+                    f"neuron core holds at most {most} {kernel.name} neurons with per-neuron "
+                    f"{names} in {where}, not {self._n}"
+                )
             raise ValueError(
-                f"neuron core holds at most {self.max_neurons(kernel, memory)} {kernel.name} "
-                f"neurons in {MEMORIES[memory][0]}, not {self._n}"
+                f"neuron core holds at most {most} {kernel.name} neurons in {where}, not {self._n}"
             )
 
     @staticmethod
-    def max_neurons(kernel: NeuronKernel, memory: str = "ebr") -> int:
-        """Return the most neurons of ``kernel`` that fit in ``memory`` (at most 65536)."""
+    def _check_params(kernel, n, params) -> dict[str, np.ndarray]:
+        """Return the validated per-neuron parameters as read-only ``int64`` arrays."""
+        if params is None:
+            return {}
+        if not isinstance(params, Mapping):
+            raise TypeError(
+                f"neuron core params must be a dict {{input port: array of n_neurons ints}}, "
+                f"not {params!r}"
+            )
+        ports = kernel.input_ports()
+        NeuronCore._check_keys(kernel, params)
+        out = {}
+        for key, value in params.items():
+            array = np.asarray(value)
+            if array.dtype.kind not in "iu":
+                raise TypeError(f"neuron core params {key!r} must be ints, not {array.dtype}")
+            if array.shape != (n,):
+                raise ValueError(
+                    f"neuron core params {key!r} must have shape ({n},) (one value per neuron), "
+                    f"not {array.shape}"
+                )
+            fmt = ports[key].format
+            bad = np.flatnonzero((array < fmt.min) | (array > fmt.max))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(
+                    f"neuron core params {key!r} must fit {fmt.describe()}, not {int(array[i])} "
+                    f"(neuron {i})"
+                )
+            array = array.astype(np.int64)
+            array.setflags(write=False)
+            out[key] = array
+        # in the order of the kernel's ports, whatever the order of the dict
+        return {key: out[key] for key in ports if key in out}
+
+    @staticmethod
+    def _check_keys(kernel, keys) -> None:
+        """Raise unless each of ``keys`` is an input port of ``kernel``."""
+        ports = kernel.input_ports()
+        valid = ", ".join(repr(key) for key in ports)
+        for key in keys:
+            if key in ports:
+                continue
+            if key in kernel.params:
+                raise ValueError(
+                    f"neuron core params key {key!r} is a constant of {kernel.name} "
+                    f"({key}={kernel.params[key]!r}), not one of its input ports ({valid}); "
+                    f"only a parameter the kernel takes at runtime, as an input port, can "
+                    f"be per-neuron"
+                )
+            raise ValueError(
+                f"neuron core params key must be one of {kernel.name}'s input ports "
+                f"({valid}), not {key!r}"
+            )
+
+    @staticmethod
+    def _usage(kernel, memory, n, params=()) -> dict[str, int]:
+        """Return the blocks the core takes, ``{memory name: blocks}``."""
+        ports = kernel.input_ports()
+        state = memory_blocks(memory, n, _layout(kernel.state_fields()).size)
+        inputs = memory_blocks(memory, n, sum(p.width for k, p in ports.items() if k not in params))
+        par_memory = "ebr" if memory == "spram" else memory
+        par = memory_blocks(par_memory, n, sum(ports[k].width for k in params))
+        if memory == "spram":
+            # two state banks; the parameter memory and the spike FIFO are in EBR
+            return {"spram": 2 * state + inputs, "ebr": par + 1}
+        return {memory: state + inputs + par + 1}  # one block for the spike FIFO
+
+    @staticmethod
+    def _fits(kernel, memory, n, params=()) -> bool:
+        usage = NeuronCore._usage(kernel, memory, n, params)
+        return all(used <= MEMORIES[key][1] for key, used in usage.items())
+
+    @staticmethod
+    def max_neurons(kernel: NeuronKernel, memory: str = "ebr", params=()) -> int:
+        """Return the most neurons of ``kernel`` that fit in ``memory`` (at most 65536).
+
+        ``params`` names the input ports held as per-neuron parameters (the keys of the
+        ``params`` dict; a dict itself will do).
+        """
+        NeuronCore._check_keys(kernel, params)
         lo, hi = 0, MAX_NEURONS
-        budget = MEMORIES[memory][1]
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if NeuronCore._blocks(kernel, memory, mid) <= budget:
+            if NeuronCore._fits(kernel, memory, mid, params):
                 lo = mid
             else:
                 hi = mid - 1
         return lo
 
-    @staticmethod
-    def _blocks(kernel, memory, n):
-        state = memory_blocks(memory, n, _layout(kernel.state_fields()).size)
-        inputs = memory_blocks(memory, n, _layout(kernel.input_ports()).size)
-        if memory == "spram":
-            return 2 * state + inputs  # two state banks; the spike FIFO is in EBR
-        return state + inputs + 1  # one block for the spike FIFO
-
     def blocks(self) -> int:
-        """Return the memory blocks the core takes: state, inputs and one for the spike FIFO.
+        """Return the blocks of ``memory`` the core takes: state, inputs, parameters, FIFO.
 
         This is the fewest blocks each memory can be built from in one configuration of
         :data:`MEMORIES`. Yosys may choose a configuration that takes more when ``n_neurons``
         is not a power of two (for 3840 x 16 bits it takes 16 EBR of 2048 x 2, not 15 of
         256 x 16), so a core sized to the last block may not place. With ``"spram"`` it counts
-        SPRAM blocks only: two state banks and the inputs (the FIFO takes one EBR).
+        SPRAM blocks only: two state banks and the inputs (the parameter memory and the FIFO
+        are in EBR: :meth:`param_blocks` + 1 EBR).
         """
-        return self._blocks(self._kernel, self._memory, self._n)
+        return self._usage(self._kernel, self._memory, self._n, self._params)[self._memory]
+
+    def param_blocks(self) -> int:
+        """Return the block RAM blocks of the parameter memory (EBR with ``"spram"``; 0: none)."""
+        memory = "ebr" if self._memory == "spram" else self._memory
+        return memory_blocks(memory, self._n, self.param_layout.size)
 
     @property
     def kernel(self) -> NeuronKernel:
@@ -246,9 +389,21 @@ class NeuronCore:
         return _layout(self._kernel.state_fields())
 
     @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The initial per-neuron parameters, ``{port: (n_neurons,) int64}`` (read-only)."""
+        return dict(self._params)
+
+    @property
     def input_layout(self) -> data.StructLayout:
-        """Layout of one neuron's input word (the kernel's input ports)."""
-        return _layout(self._kernel.input_ports())
+        """Layout of one neuron's input word (the kernel's input ports but the parameters)."""
+        ports = self._kernel.input_ports()
+        return _layout({key: port for key, port in ports.items() if key not in self._params})
+
+    @property
+    def param_layout(self) -> data.StructLayout:
+        """Layout of one neuron's parameter word (the input ports given in ``params``)."""
+        ports = self._kernel.input_ports()
+        return _layout({key: ports[key] for key in self._params})
 
     @property
     def event_layout(self) -> data.StructLayout:
@@ -256,9 +411,11 @@ class NeuronCore:
         return data.StructLayout({"addr": unsigned(self.addr_width)})
 
     def __repr__(self):
+        fields = ", ".join(f"{key!r}: <{self._n} values>" for key in self._params)
+        params = f", params={{{fields}}}" if fields else ""
         return (
             f"NeuronCore({self._kernel!r}, n_neurons={self._n}, memory={self._memory!r}, "
-            f"fifo_depth={self._fifo_depth})"
+            f"fifo_depth={self._fifo_depth}{params})"
         )
 
     def model(self) -> NeuronCoreModel:
@@ -273,8 +430,9 @@ class NeuronCore:
 class NeuronCoreModel:
     """Bit-true model of a :class:`NeuronCore`, one call of :meth:`step` per timestep.
 
-    It holds the input memory (zero at reset) and the state of every neuron (the kernel's reset
-    state), and steps them with the kernel's parallel model.
+    It holds the input memory (zero at reset), the parameter memory (the core's ``params``) and
+    the state of every neuron (the kernel's reset state), and steps them with the kernel's
+    parallel model, given the input and parameter words together as the kernel's inputs.
     """
 
     def __init__(self, core: NeuronCore):
@@ -282,14 +440,18 @@ class NeuronCoreModel:
         self.reset()
 
     def reset(self) -> None:
-        """Return to the reset state: kernel reset state, inputs zero."""
+        """Return to the configured state: kernel reset state, inputs zero, initial parameters.
+
+        This is the state after configuration (loading the bitstream); the gateware's ``sync``
+        reset keeps the memories in EBR / block RAM, and keeps parameter writes.
+        """
         core = self._core
-        self._neurons = core.kernel.model(core.n_neurons)
-        self._inputs = {
-            key: np.zeros(core.n_neurons, dtype=np.int64) for key in core.kernel.input_ports()
-        }
+        n = core.n_neurons
+        self._neurons = core.kernel.model(n)
+        self._inputs = {key: np.zeros(n, dtype=np.int64) for key in core.input_layout.members}
+        self._params = {key: value.copy() for key, value in core.params.items()}
         self._state = {
-            key: np.full(core.n_neurons, value, dtype=np.int64)
+            key: np.full(n, value, dtype=np.int64)
             for key, value in core.kernel.reset_state().items()
         }
 
@@ -303,41 +465,62 @@ class NeuronCoreModel:
         """The input memory, ``{port: (n_neurons,) int64}`` (a copy)."""
         return {key: value.copy() for key, value in self._inputs.items()}
 
-    def write(self, addr, values: dict) -> None:
-        """Write input words: ``values[port]`` to neuron(s) ``addr`` (as the write port does)."""
-        for key in values:
-            if key not in self._inputs:
-                raise ValueError(
-                    f"neuron core input must be one of {sorted(self._inputs)}, not {key!r}"
-                )
-        for key in self._inputs:
-            if key not in values:
-                raise ValueError(f"neuron core write needs every input word field, not {key!r}")
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The parameter memory, ``{port: (n_neurons,) int64}`` (a copy)."""
+        return {key: value.copy() for key, value in self._params.items()}
+
+    def _write(self, what, memory, other, addr, values):
+        """Check ``values`` (every field of the word, each in range); write them at ``addr``."""
         ports = self._core.kernel.input_ports()
+        for key in values:
+            if key not in memory:
+                hint = ""
+                if key in other:
+                    hint = (
+                        f" ({key!r} is a per-neuron parameter: write it with write_params)"
+                        if what == "input"
+                        else f" ({key!r} is in the input word: write it with write)"
+                    )
+                raise ValueError(
+                    f"neuron core {what} must be one of {sorted(memory)}, not {key!r}{hint}"
+                )
+        for key in memory:
+            if key not in values:
+                raise ValueError(f"neuron core write needs every {what} word field, not {key!r}")
         checked = {}
         for key, value in values.items():
             value = np.asarray(value)
             if value.dtype.kind not in "iu":
-                raise TypeError(f"neuron core input {key!r} must be ints, not {value.dtype}")
+                raise TypeError(f"neuron core {what} {key!r} must be ints, not {value.dtype}")
             fmt = ports[key].format
             bad = value[(value < fmt.min) | (value > fmt.max)]
             if bad.size:
                 raise ValueError(
-                    f"neuron core input {key!r} must fit {fmt.describe()}, not {int(bad.flat[0])}"
+                    f"neuron core {what} {key!r} must fit {fmt.describe()}, not {int(bad.flat[0])}"
                 )
             checked[key] = value
         for key, value in checked.items():
-            self._inputs[key][addr] = value
+            memory[key][addr] = value
+
+    def write(self, addr, values: dict) -> None:
+        """Write input words: ``values[port]`` to neuron(s) ``addr`` (as the write port does)."""
+        self._write("input", self._inputs, self._params, addr, values)
+
+    def write_params(self, addr, values: dict) -> None:
+        """Write parameter words: ``values[port]`` to neuron(s) ``addr`` (as ``par_*`` does)."""
+        self._write("parameter", self._params, self._inputs, addr, values)
 
     def step(self, inputs: dict | None = None) -> np.ndarray:
         """Run one timestep; return the firing addresses in increasing order.
 
-        ``inputs`` (``{port: (n_neurons,) array}``), when given, first overwrites the whole
-        input memory.
+        ``inputs`` (``{port: (n_neurons,) array}``, the input word's ports), when given, first
+        overwrites the whole input memory.
         """
         if inputs is not None:
             self.write(slice(None), inputs)
-        out = self._neurons.run({key: value[None] for key, value in self._inputs.items()})
+        words = {**self._inputs, **self._params}
+        out = self._neurons.run({key: value[None] for key, value in words.items()})
         self._state = {key: out[key][0] for key in self._state}
         return np.flatnonzero(out["spike"][0])
 
@@ -359,6 +542,13 @@ class NeuronCoreGateware(wiring.Component):
         Input word (one field per kernel input port).
     in_we : in, 1
         Write enable of the input memory (ignored while ``busy``).
+    par_addr : in, ``addr_width``
+        Neuron whose parameter word ``par_data`` is written when ``par_we`` is high; present
+        only with ``params``.
+    par_data : in, ``param_layout``
+        Parameter word (one field per per-neuron parameter).
+    par_we : in, 1
+        Write enable of the parameter memory (ignored while ``busy``).
     rd_addr : in, ``addr_width``
         Neuron whose state is read (while not busy).
     rd_data : out, ``state_layout``
@@ -370,19 +560,24 @@ class NeuronCoreGateware(wiring.Component):
     def __init__(self, core: NeuronCore):
         self._core = core
         aw = core.addr_width
-        super().__init__(
+        members = {
+            "step": In(1),
+            "busy": Out(1),
+            "done": Out(1),
+            "in_addr": In(aw),
+            "in_data": In(core.input_layout),
+            "in_we": In(1),
+        }
+        if core.params:
+            members.update({"par_addr": In(aw), "par_data": In(core.param_layout), "par_we": In(1)})
+        members.update(
             {
-                "step": In(1),
-                "busy": Out(1),
-                "done": Out(1),
-                "in_addr": In(aw),
-                "in_data": In(core.input_layout),
-                "in_we": In(1),
                 "rd_addr": In(aw),
                 "rd_data": Out(core.state_layout),
                 "aer": Out(stream.Signature(core.event_layout)),
             }
         )
+        super().__init__(members)
 
     @property
     def core(self) -> NeuronCore:
@@ -407,12 +602,14 @@ class NeuronCoreGateware(wiring.Component):
         r_addr = Signal(core.addr_width)
         r_state = Signal(core.state_layout)
         r_input = Signal(core.input_layout)
+        r_param = Signal(core.param_layout)
         s2_valid = Signal()  # stage 3: s2_state and s2_spike, the update of neuron s2_addr
         s2_addr = Signal(core.addr_width)
         s2_state = Signal(core.state_layout)
         s2_spike = Signal()
         state_data = Signal(core.state_layout)  # the state memory's output (stage 1)
         input_data = Signal(core.input_layout)  # the input memory's output (stage 1)
+        param_data = Signal(core.param_layout)  # the parameter memory's output (stage 1)
 
         if core.memory == "spram":
             state_out, input_out, clearing = self._spram(
@@ -422,26 +619,28 @@ class NeuronCoreGateware(wiring.Component):
             busy_out, ready = busy | clearing, ~clearing
         else:
             state_mem = Memory(shape=core.state_layout, depth=n, init=[reset] * n)
-            input_mem = Memory(shape=core.input_layout, depth=n, init=[])
-            m.submodules.state_mem, m.submodules.input_mem = state_mem, input_mem
+            m.submodules.state_mem = state_mem
             state_rd, state_wr = state_mem.read_port(), state_mem.write_port()
-            input_rd, input_wr = input_mem.read_port(), input_mem.write_port()
             m.d.comb += [
-                input_wr.addr.eq(self.in_addr),
-                input_wr.data.eq(self.in_data),
-                input_wr.en.eq(self.in_we & ~busy),
-                input_rd.addr.eq(index),
                 state_rd.addr.eq(Mux(busy, index, self.rd_addr)),
                 state_wr.addr.eq(s2_addr),
                 state_wr.data.eq(s2_state),
                 state_wr.en.eq(s2_valid),
             ]
-            state_out, input_out = state_rd.data, input_rd.data
+            state_out = state_rd.data
+            write = (self.in_addr, self.in_data, self.in_we & ~busy)
+            input_out = self._ram(m, "input_mem", [], index, *write)
             busy_out, ready = busy, 1
         m.d.comb += [state_data.eq(state_out), input_data.eq(input_out)]
+        if core.params:
+            # block RAM initialised in the bitstream (EBR also when the state is in SPRAM)
+            write = (self.par_addr, self.par_data, self.par_we & ~busy_out)
+            init = self._param_init()
+            m.d.comb += param_data.eq(self._ram(m, "param_mem", init, index, *write))
 
         state = {key: r_state[key] for key in kernel.state_fields()}
-        inputs = {key: r_input[key] for key in kernel.input_ports()}
+        inputs = {key: r_input[key] for key in core.input_layout.members}
+        inputs.update({key: r_param[key] for key in core.param_layout.members})
         next_state, spike = kernel.update_hdl(m, state, inputs)
         # Issue a neuron only if the FIFO will have room for its event, whatever the neurons in
         # flight do: stage 3's event is known, stages 1 and 2 count as if they fired. The buffered
@@ -466,6 +665,7 @@ class NeuronCoreGateware(wiring.Component):
             r_addr.eq(s1_addr),
             r_state.eq(state_data),
             r_input.eq(input_data),
+            r_param.eq(param_data),
             s2_valid.eq(r_valid),
             s2_addr.eq(r_addr),
             s2_spike.eq(r_valid & spike),
@@ -480,6 +680,35 @@ class NeuronCoreGateware(wiring.Component):
         with m.If(~busy & ready & self.step):
             m.d.sync += [busy.eq(1), index.eq(0)]
         return m
+
+    def _param_init(self) -> list[int]:
+        """Return the parameter memory's initial words, packed as in ``param_layout``."""
+        core = self._core
+        words = np.zeros(core.n_neurons, dtype=object)
+        for key, field in core.param_layout:
+            mask = (1 << field.width) - 1
+            words += (core.params[key].astype(object) & mask) << field.offset
+        return words.tolist()
+
+    def _ram(self, m, name, init, rd_addr, wr_addr, wr_data, wr_en):
+        """Add a block RAM of ``wr_data``'s width, one read and one write port; return its output.
+
+        The read port reads ``rd_addr`` every cycle (its output one cycle later). A zero-width
+        memory is left out (its output is an empty constant).
+        """
+        width = Value.cast(wr_data).shape().width
+        if width == 0:
+            return C(0, 0)
+        mem = Memory(shape=width, depth=self._core.n_neurons, init=init)
+        m.submodules[name] = mem
+        rd, wr = mem.read_port(), mem.write_port()
+        m.d.comb += [
+            rd.addr.eq(rd_addr),
+            wr.addr.eq(wr_addr),
+            wr.data.eq(wr_data),
+            wr.en.eq(wr_en),
+        ]
+        return rd.data
 
     def _spram(self, m, busy, index, s2_valid, s2_addr, s2_state, reset):
         """Build the state banks (ping-pong) and the input memory in SPRAM blocks."""
