@@ -335,7 +335,8 @@ def compare(run: Run, lava, ours) -> None:
 # -- known-answer vectors ---------------------------------------------------------------------
 def write_vectors(path: Path, results, columns: int, steps: int, argv) -> None:
     """Save the first ``columns`` reset-start neurons (corners first), ``steps`` steps each."""
-    cols = {k: [] for k in ("du", "dv", "vth", "bias_mant", "bias_exp", "a_in", "u", "v", "s")}
+    keys = ("du", "dv", "vth", "bias_mant", "bias_exp", "corner", "a_in", "u", "v", "s")
+    cols = {k: [] for k in keys}
     for run, (u, v, s) in results:
         a = run.stimulus()
         for i in range(a.shape[1]):
@@ -345,11 +346,13 @@ def write_vectors(path: Path, results, columns: int, steps: int, argv) -> None:
                 cols[key].append(getattr(run, key))
             cols["bias_mant"].append(run.bias_mant[i])
             cols["bias_exp"].append(run.bias_exp[i])
+            cols["corner"].append(not run.name.startswith("random"))
             for key, x in (("a_in", a), ("u", u), ("v", v), ("s", s)):
                 cols[key].append(x[:steps, i])
     dtypes = {"du": np.uint16, "dv": np.uint16, "vth": np.int32, "bias_mant": np.int16}
     data = {key: np.array(cols[key], dtype=dtype) for key, dtype in dtypes.items()}
     data["bias_exp"] = np.array(cols["bias_exp"], dtype=np.uint8)
+    data["corner"] = np.array(cols["corner"], dtype=bool)  # a fixed corner case, not random
     for key, dtype in (("a_in", np.int16), ("u", np.int32), ("v", np.int32), ("s", np.uint8)):
         data["spike" if key == "s" else key] = np.array(cols[key], dtype=dtype).T  # (T, n)
     data["source"] = np.array(
