@@ -26,6 +26,14 @@ assumption: Lava's ``a_in`` port is declared ``int16``, but its ``recv()`` sums 
 promoted to the sender's dtype (``int32`` from ``Dense``'s bit-accurate model), so
 ``a_in << 6`` is exact; an ``int16`` sender would make Lava wrap it to 16 bits instead.
 
+Also run against the installed lava-nc 0.10.0 (``benchmarks/crosscheck_lava.py``, vectors in
+``tests/test_cuba_lif_lava.py``): equal ``s_out``, ``u`` and ``v`` at every step, including a
+pre-wrap ``u`` of exactly ``2**23`` (kept), ``2**23 + 1`` and ``-2**23 - 1`` (wrapped),
+``-2**23`` (to ``+2**23``), ``v`` held at ``-(2**23 - 1)``, ``du``/``dv`` of 0 and 4095,
+``vth = 0`` and biases ``-4096 << 7`` and ``4095 << 7``, with ``a_in`` from Lava's ``fixed_pt``
+``RingBuffer`` (``int32``, like ``Dense``). Lava itself does not limit ``a_in`` to 16 bits (a
+``Dense`` sum can exceed it); this port does.
+
 The gateware multiplies by the two constants ``4095 - du`` and ``4096 - dv`` and shifts the
 magnitude with one adder (``(p + 4095) >> 12`` for negative ``p``).
 
