@@ -13,11 +13,15 @@ Spec (per step; raw ``data_width``-bit signed ints, ``>>`` arithmetic/floor, pro
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 import neurogate as ng
+
+# Thresholds at the smallest potential are part of the sweeps (the warning has its own test).
+pytestmark = pytest.mark.filterwarnings("ignore:lif.v_threshold=.*smallest:UserWarning")
 
 
 # -- the independent reference ----------------------------------------------------------------
@@ -163,7 +167,9 @@ EXTRA_CASES = [
 
 
 def _case_id(params: dict) -> str:
-    p = ng.component("lif", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # thresholds at the minimum are swept
+        p = ng.component("lif", **params)
     leak = "port" if p.leak_k is None else p.leak_k
     gain = "port" if p.gain_k is None else p.gain_k
     return (
@@ -574,3 +580,15 @@ def test_numpy_ints_accepted():
     lif = ng.component("lif", data_width=np.int64(12), v_threshold=np.int16(100), leak_k=np.int8(3))
     assert (lif.data_width, lif.v_threshold, lif.leak_k) == (12, 100, 3)
     assert all(type(v) is int for v in (lif.data_width, lif.v_threshold, lif.leak_k))
+
+
+def test_threshold_always_reached_warns():
+    msg = (
+        "lif.v_threshold=-128 is the smallest 8-bit potential: the neuron spikes on every step "
+        "it is not refractory"
+    )
+    with pytest.warns(UserWarning, match=_exact(msg)) as record:
+        lif = ng.component("lif", data_width=8, fraction=4, v_threshold=-128, leak_k=1, gain_k=16)
+    assert record[0].filename == __file__  # points at the caller, not at neurogate
+    out = lif.model(n=1).run({"current": [0, -100, 50]})
+    assert out["spike"][:, 0].tolist() == [1, 1, 1]

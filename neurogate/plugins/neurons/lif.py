@@ -12,8 +12,9 @@ products exact)::
 
 ``fit`` saturates (``overflow="saturate"``) or keeps the low ``data_width`` bits
 (``overflow="wrap"``). Reset: ``v = v_rest``, ``refr = 0``, ``spike = 0``. Outputs are registered
-(latency 1). With ``overflow="wrap"``, ``leak_k=None``, ``gain_k=None`` and ``noise=True`` this is
-bit-compatible with SC-NeuroCore's ``sc_lif_neuron.v``.
+(latency 1). A ``v_threshold`` at the smallest potential is always reached: allowed, with a
+``UserWarning``. With ``overflow="wrap"``, ``leak_k=None``, ``gain_k=None`` and ``noise=True``
+this is bit-compatible with SC-NeuroCore's ``sc_lif_neuron.v``.
 
 ``LIF`` is a :class:`~neurogate.core.neuron.NeuronKernel` (state ``v``, and ``refr`` when
 ``refractory > 0``), so it also runs in :class:`~neurogate.gateware.neuron_core.NeuronCore`;
@@ -28,6 +29,7 @@ its :meth:`~LIF.model` is a faster vectorised model of the same update.
 
 from __future__ import annotations
 
+import warnings
 from itertools import repeat
 
 import numpy as np
@@ -93,6 +95,14 @@ class LIF(NeuronKernel):
         for key in ("v_rest", "v_reset", "v_threshold", "leak_k", "gain_k"):
             if self._values[key] is not None:
                 self.check_fits(key, raw)
+        if self.v_threshold == raw.min:
+            # Allowed (SC-NeuroCore accepts it too), but almost certainly a mistake.
+            warnings.warn(
+                f"lif.v_threshold={self.v_threshold} is the smallest {self.data_width}-bit "
+                "potential: the neuron spikes on every step it is not refractory",
+                UserWarning,
+                stacklevel=4,
+            )
 
     @property
     def v_format(self) -> FixedFormat:
