@@ -13,7 +13,7 @@ neurogate is ``stream.Signature(event_layout(addr_width, ts_width))``.
 >>> event_layout(10, ts_width=8).size
 18
 >>> sig = aer_signature(10)
->>> isinstance(sig, stream.Signature), sig.payload_shape == layout
+>>> isinstance(sig, stream.Signature), sig.members["payload"].shape == layout
 (True, True)
 """
 
