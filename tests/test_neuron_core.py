@@ -247,9 +247,10 @@ def simulate(
     def poke(ctx):
         """Strobe step and both write ports with random words (while busy: ignored)."""
         ctx.set(dut.step, int(rng.integers(2)))
-        ctx.set(dut.in_addr, int(rng.integers(n)))
-        set_word(ctx, dut.in_data, random_words(rng, core.input_layout, kernel, 1), 0)
-        ctx.set(dut.in_we, int(rng.integers(2)))
+        if fields:
+            ctx.set(dut.in_addr, int(rng.integers(n)))
+            set_word(ctx, dut.in_data, random_words(rng, core.input_layout, kernel, 1), 0)
+            ctx.set(dut.in_we, int(rng.integers(2)))
         if core.params:
             ctx.set(dut.par_addr, int(rng.integers(n)))
             set_word(ctx, dut.par_data, random_words(rng, core.param_layout, kernel, 1), 0)
@@ -257,7 +258,8 @@ def simulate(
 
     def unpoke(ctx):
         ctx.set(dut.step, 0)
-        ctx.set(dut.in_we, 0)
+        if fields:
+            ctx.set(dut.in_we, 0)
         if core.params:
             ctx.set(dut.par_we, 0)
 
@@ -284,13 +286,13 @@ def simulate(
                     model.write_params(int(i), {key: v[j] for key, v in words.items()})
                 ctx.set(dut.par_we, 0)
             row = {key: xs[key][t] for key in fields}
-            for i in range(n):
+            for i in range(n if fields else 0):
                 if not partial or any(row[key][i] != memory[key][i] for key in fields):
                     ctx.set(dut.in_addr, i)
                     set_word(ctx, dut.in_data, row, i)
                     ctx.set(dut.in_we, 1)
                     await ctx.tick()
-            ctx.set(dut.in_we, 0)
+                    ctx.set(dut.in_we, 0)
             for key in fields:
                 memory[key][:] = row[key]
             for _ in range(int(rng.integers(0, 3))):
@@ -524,6 +526,9 @@ def test_params_only_kernel(rng, memory):
     kernel = ng.component("if_neuron", data_width=8, threshold=50)
     core = NeuronCore(kernel, 5, memory=memory, params={"current": [1, 10, 20, 30, 60]})
     assert core.input_layout.size == 0
+    dut = core.create()
+    Fragment.get(dut, None)
+    assert "in_data" not in dut.signature.members  # no input memory, no write port
     model = core.model()
     # by hand: v += current; at 50 subtract 50.
     assert model.step().tolist() == [4]

@@ -49,7 +49,8 @@ addresses in increasing order.
 
 Inputs. The input memory is written through ``in_addr`` / ``in_data`` / ``in_we`` (one word per
 cycle) while ``busy`` is low; a write while ``busy`` is high is ignored. A word keeps its value
-until it is overwritten, so each timestep uses the latest word of each neuron.
+until it is overwritten, so each timestep uses the latest word of each neuron. (When ``params``
+takes every input port there is no input memory and no ``in_*`` port.)
 
 Parameters. A kernel takes a runtime parameter as an input port (``lif(leak_k=None,
 gain_k=None)`` has the ports ``leak_k`` and ``gain_k``); left in the input word, it is
@@ -537,7 +538,8 @@ class NeuronCoreGateware(wiring.Component):
     done : out, 1
         High for one cycle when a timestep has finished.
     in_addr : in, ``addr_width``
-        Neuron whose input word ``in_data`` is written when ``in_we`` is high.
+        Neuron whose input word ``in_data`` is written when ``in_we`` is high; present only if
+        the input word is not empty (``params`` may take every input port).
     in_data : in, ``input_layout``
         Input word (one field per kernel input port).
     in_we : in, 1
@@ -560,14 +562,9 @@ class NeuronCoreGateware(wiring.Component):
     def __init__(self, core: NeuronCore):
         self._core = core
         aw = core.addr_width
-        members = {
-            "step": In(1),
-            "busy": Out(1),
-            "done": Out(1),
-            "in_addr": In(aw),
-            "in_data": In(core.input_layout),
-            "in_we": In(1),
-        }
+        members = {"step": In(1), "busy": Out(1), "done": Out(1)}
+        if core.input_layout.size:
+            members.update({"in_addr": In(aw), "in_data": In(core.input_layout), "in_we": In(1)})
         if core.params:
             members.update({"par_addr": In(aw), "par_data": In(core.param_layout), "par_we": In(1)})
         members.update(
@@ -601,15 +598,11 @@ class NeuronCoreGateware(wiring.Component):
         r_valid = Signal()  # stage 2: the memories' outputs for neuron r_addr, registered
         r_addr = Signal(core.addr_width)
         r_state = Signal(core.state_layout)
-        r_input = Signal(core.input_layout)
-        r_param = Signal(core.param_layout)
         s2_valid = Signal()  # stage 3: s2_state and s2_spike, the update of neuron s2_addr
         s2_addr = Signal(core.addr_width)
         s2_state = Signal(core.state_layout)
         s2_spike = Signal()
         state_data = Signal(core.state_layout)  # the state memory's output (stage 1)
-        input_data = Signal(core.input_layout)  # the input memory's output (stage 1)
-        param_data = Signal(core.param_layout)  # the parameter memory's output (stage 1)
 
         if core.memory == "spram":
             state_out, input_out, clearing = self._spram(
@@ -628,19 +621,27 @@ class NeuronCoreGateware(wiring.Component):
                 state_wr.en.eq(s2_valid),
             ]
             state_out = state_rd.data
-            write = (self.in_addr, self.in_data, self.in_we & ~busy)
-            input_out = self._ram(m, "input_mem", [], index, *write)
+            input_out = None
+            if core.input_layout.size:
+                write = (self.in_addr, self.in_data, self.in_we & ~busy)
+                input_out = self._ram(m, "input_mem", [], index, *write)
             busy_out, ready = busy, 1
-        m.d.comb += [state_data.eq(state_out), input_data.eq(input_out)]
+        m.d.comb += state_data.eq(state_out)
+        words = [("input", core.input_layout, input_out)]
         if core.params:
             # block RAM initialised in the bitstream (EBR also when the state is in SPRAM)
             write = (self.par_addr, self.par_data, self.par_we & ~busy_out)
-            init = self._param_init()
-            m.d.comb += param_data.eq(self._ram(m, "param_mem", init, index, *write))
+            param_out = self._ram(m, "param_mem", self._param_init(), index, *write)
+            words.append(("param", core.param_layout, param_out))
+        # stage 2 registers of the input and parameter words (none for an empty word)
+        inputs = {}
+        for name, layout, out in words:
+            if layout.size:
+                reg = Signal(layout, name=f"r_{name}")
+                m.d.sync += reg.eq(out)
+                inputs.update({key: reg[key] for key in layout.members})
 
         state = {key: r_state[key] for key in kernel.state_fields()}
-        inputs = {key: r_input[key] for key in core.input_layout.members}
-        inputs.update({key: r_param[key] for key in core.param_layout.members})
         next_state, spike = kernel.update_hdl(m, state, inputs)
         # Issue a neuron only if the FIFO will have room for its event, whatever the neurons in
         # flight do: stage 3's event is known, stages 1 and 2 count as if they fired. The buffered
@@ -664,8 +665,6 @@ class NeuronCoreGateware(wiring.Component):
             r_valid.eq(s1_valid),
             r_addr.eq(s1_addr),
             r_state.eq(state_data),
-            r_input.eq(input_data),
-            r_param.eq(param_data),
             s2_valid.eq(r_valid),
             s2_addr.eq(r_addr),
             s2_spike.eq(r_valid & spike),
@@ -693,12 +692,9 @@ class NeuronCoreGateware(wiring.Component):
     def _ram(self, m, name, init, rd_addr, wr_addr, wr_data, wr_en):
         """Add a block RAM of ``wr_data``'s width, one read and one write port; return its output.
 
-        The read port reads ``rd_addr`` every cycle (its output one cycle later). A zero-width
-        memory is left out (its output is an empty constant).
+        The read port reads ``rd_addr`` every cycle (its output one cycle later).
         """
         width = Value.cast(wr_data).shape().width
-        if width == 0:
-            return C(0, 0)
         mem = Memory(shape=width, depth=self._core.n_neurons, init=init)
         m.submodules[name] = mem
         rd, wr = mem.read_port(), mem.write_port()
@@ -752,13 +748,14 @@ class NeuronCoreGateware(wiring.Component):
             wren = Mux(clearing, int(b == 0), writing & s2_valid)
             outs.append(connect(blocks(f"state{b}", width), addr, data, wren))
         state_out = Mux(bank, outs[1], outs[0])
-        inputs = blocks("input", core.input_layout.size)
-        input_out = connect(
-            inputs,
-            Mux(clearing, clear_index, Mux(busy, index, self.in_addr)),
-            Mux(clearing, 0, self.in_data),
-            clearing | (self.in_we & ~busy),
-        )
+        input_out = None
+        if core.input_layout.size:
+            input_out = connect(
+                blocks("input", core.input_layout.size),
+                Mux(clearing, clear_index, Mux(busy, index, self.in_addr)),
+                Mux(clearing, 0, self.in_data),
+                clearing | (self.in_we & ~busy),
+            )
         return state_out, input_out, clearing
 
 
