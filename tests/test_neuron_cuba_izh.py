@@ -11,8 +11,12 @@ import re
 
 import numpy as np
 import pytest
+from amaranth.hdl import Module, Signal, Value, signed
+from amaranth.sim import Simulator
 
 import neurogate as ng
+from neurogate.plugins.neurons import izhikevich as izh_module
+from neurogate.plugins.neurons.izhikevich import Izhikevich, izhikevich_params
 
 
 def _exact(msg: str) -> str:
@@ -252,8 +256,6 @@ def test_cuba_exact_wrap_edges_model_and_pysim(target):
 
 
 # -- izhikevich ------------------------------------------------------------------------------------
-from neurogate.plugins.neurons.izhikevich import Izhikevich, izhikevich_params  # noqa: E402
-
 Q = 1 << 16  # 16 fraction bits
 SAT_LO, SAT_HI = -(2**29), 2**29 - 1  # signed 30-bit v and u
 NOMINAL = {  # the paper's (a, b, c, d)
@@ -264,23 +266,29 @@ NOMINAL = {  # the paper's (a, b, c, d)
 }
 
 
-def izh_ref(a, b, c, d, currents):
-    """Integer reference from the module docstring, one neuron, Python ints; (v, u, spike)."""
+def izh_step(v, u, i, a, b, c, d):
+    """One step of the module docstring's integer update, Python ints: (v, u, spike)."""
 
     def sat(x):
         return min(max(x, SAT_LO), SAT_HI)
 
+    dv = ((((v * v) >> 16) * 41943) >> 20) + 5 * v + 140 * Q - u
+    v = sat(min(v + ((dv + i) >> 1), 30 * Q))
+    u = sat(u + ((a * (((b * v) >> 16) - u)) >> 17))
+    s = v == 30 * Q
+    if s:
+        v, u = c, sat(u + d)
+    return v, u, int(s)
+
+
+def izh_ref(a, b, c, d, currents):
+    """Integer reference from the module docstring, one neuron, Python ints; (v, u, spike)."""
     v = -65 * Q
     u = (b * v) >> 16
     out = []
     for i in currents:
-        dv = ((((v * v) >> 16) * 41943) >> 20) + 5 * v + 140 * Q - u
-        v = sat(min(v + ((dv + int(i)) >> 1), 30 * Q))
-        u = sat(u + ((a * (((b * v) >> 16) - u)) >> 17))
-        s = v == 30 * Q
-        if s:
-            v, u = c, sat(u + d)
-        out.append((v, u, int(s)))
+        v, u, s = izh_step(v, u, int(i), a, b, c, d)
+        out.append((v, u, s))
     return np.array(out, dtype=np.int64)
 
 
@@ -373,6 +381,185 @@ def test_izh_model_vs_pysim_random(rng_seed):
     sat = Izhikevich(a=0, c=-100 * Q, d=-100 * Q)
     assert sat.model(1).run({"i_in": np.full(100, 2**23 - 1)})["u"][-1, 0] == SAT_LO
     ng.sim.compare(sat, {"i_in": np.full((100, 1), 2**23 - 1)})
+
+
+# -- the gateware's cut widths, state by state ----------------------------------------------
+I_LO, I_HI = -(2**23), 2**23 - 1
+V_PEAK = 30 * Q
+
+
+def _comb(build, inputs: dict, values: dict, outputs: list[str]) -> dict:
+    """Evaluate combinational gateware on vectors: ``build(m, signals)`` returns output values."""
+    m = Module()
+    sigs = {k: Signal(shape, name=k) for k, shape in inputs.items()}
+    outs = build(m, sigs)
+    out_sigs = {k: Signal(Value.cast(outs[k]).shape(), name=f"out_{k}") for k in outputs}
+    m.d.comb += [out_sigs[k].eq(outs[k]) for k in outputs]
+    got = {k: [] for k in outputs}
+    count = len(next(iter(values.values())))
+
+    async def bench(ctx):
+        for t in range(count):
+            for k, sig in sigs.items():
+                ctx.set(sig, int(values[k][t]))
+            for k, sig in out_sigs.items():
+                got[k].append(ctx.get(sig))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    return {k: np.array(v, dtype=np.int64) for k, v in got.items()}
+
+
+def _hdl_step(kernel, v, u, i) -> dict:
+    """The kernel's ``update_hdl`` applied to each state ``(v[t], u[t], i[t])`` on its own."""
+
+    def build(m, sig):
+        nxt, spike = kernel.update_hdl(m, {"v": sig["v"], "u": sig["u"]}, {"i_in": sig["i"]})
+        return {"v": nxt["v"], "u": nxt["u"], "spike": spike}
+
+    shapes = {"v": signed(30), "u": signed(30), "i": signed(24)}
+    return _comb(build, shapes, {"v": v, "u": u, "i": i}, ["v", "u", "spike"])
+
+
+def _states(rng, count):
+    """States over the whole formats, with every edge of the proof in the module docstring."""
+    edges_v = [
+        SAT_LO,  # the state's lowest value
+        -(2**26) - 1,  # far below rest: always peaks
+        -(2**26),
+        -(2**26) + 1,  # the widest |v| the squarer takes
+        -36027103,  # peaks with u = max, I = min (below -549.73 mV)...
+        -36027102,  # ...and does not
+        -(2**25),
+        -87 * Q - Q // 2,  # the vertex of the quadratic: the lowest next v
+        -65 * Q,
+        0,
+        V_PEAK - 1,
+    ]
+    edges_u, edges_i = [SAT_LO, -1, 0, SAT_HI], [I_LO, 0, I_HI]
+    grid = np.array([(v, u, i) for v in edges_v for u in edges_u for i in edges_i])
+    rand = np.stack(
+        [
+            np.where(
+                rng.random(count) < 0.5,
+                rng.integers(SAT_LO, V_PEAK, size=count),
+                rng.integers(-1100 * Q, V_PEAK, size=count),
+            ),
+            rng.integers(SAT_LO, SAT_HI, size=count, endpoint=True),
+            rng.integers(I_LO, I_HI, size=count, endpoint=True),
+        ],
+        axis=1,
+    )
+    # u chosen so that 2 v + dv + I (twice the next v before the cap) is 2 * V_PEAK - 1, 2 *
+    # V_PEAK or 2 * V_PEAK + 1: the step just misses, just reaches and just passes the peak
+    v = rng.integers(-1100 * Q, V_PEAK, size=count // 4)
+    i = rng.integers(I_LO, I_HI, size=count // 4, endpoint=True)
+    twice = ((((v * v) >> 16) * 41943) >> 20) + 7 * v + 140 * Q + i
+    edge = [np.stack([v, twice - 2 * V_PEAK - k, i], axis=1) for k in (-1, 0, 1)]
+    edge = np.concatenate(edge)
+    edge = edge[(edge[:, 1] >= SAT_LO) & (edge[:, 1] <= SAT_HI)]
+    return np.concatenate([grid, rand, edge]).T
+
+
+IZH_SWEEP = [
+    izhikevich_params("RS"),
+    izhikevich_params("FS"),
+    izhikevich_params("RZ"),  # b = 17039: plain signed digits
+    {"a": 0, "b": 0, "c": -100 * Q, "d": 0},
+    {"a": 0, "b": Q // 2, "c": -100 * Q, "d": 100 * Q},  # u + d saturates high...
+    {"a": 0, "b": Q // 3, "c": -100 * Q, "d": -100 * Q},  # ...and low
+    {"a": Q, "b": Q, "c": -100 * Q, "d": 100 * Q},
+    {"a": Q, "b": -Q, "c": 30 * Q - 1, "d": -100 * Q},
+    {"a": 1, "b": -1, "c": 0, "d": 1},
+    {"a": 12345, "b": -13107, "c": -70 * Q + 123, "d": -3 * Q},
+]
+
+
+@pytest.mark.parametrize("params", IZH_SWEEP, ids=lambda p: ",".join(map(str, p.values())))
+def test_izh_gateware_step_matches_reference_on_any_state(params, rng):
+    # update_hdl from arbitrary (v, u, I), not only states reachable from reset, against the
+    # docstring's update (izh_step) and the model's update_np
+    kernel = Izhikevich(**params)
+    v, u, i = _states(rng, 120)
+    got = _hdl_step(kernel, v, u, i)
+    ref = np.array(
+        [izh_step(int(a), int(b), int(c), **params) for a, b, c in zip(v, u, i, strict=True)]
+    )
+    np.testing.assert_array_equal(got["v"], ref[:, 0])
+    np.testing.assert_array_equal(got["u"], ref[:, 1])
+    np.testing.assert_array_equal(got["spike"], ref[:, 2])
+    nxt, spike = kernel.update_np({"v": v, "u": u}, {"i_in": i})
+    np.testing.assert_array_equal(nxt["v"], ref[:, 0])
+    np.testing.assert_array_equal(nxt["u"], ref[:, 1])
+    np.testing.assert_array_equal(spike, ref[:, 2])
+
+
+def test_izh_random_parameters_gateware_step(rng):
+    for _ in range(4):
+        params = {
+            "a": int(rng.integers(0, Q, endpoint=True)),
+            "b": int(rng.integers(-Q, Q, endpoint=True)),
+            "c": int(rng.integers(-100 * Q, 30 * Q)),
+            "d": int(rng.integers(-100 * Q, 100 * Q, endpoint=True)),
+        }
+        v, u, i = _states(rng, 40)
+        got = _hdl_step(Izhikevich(**params), v, u, i)
+        ref = np.array(
+            [izh_step(int(a), int(b), int(c), **params) for a, b, c in zip(v, u, i, strict=True)]
+        )
+        for k, key in enumerate(("v", "u", "spike")):
+            np.testing.assert_array_equal(got[key], ref[:, k], err_msg=f"{key}, {params}")
+
+
+def test_izh_width_proof_edges():
+    # the docstring's bounds, on the reference update with the worst u (max) and I (min)
+    worst = {"u": SAT_HI, "i": I_LO, "a": 0, "b": 0, "c": 0, "d": 0}
+    # at or below -1024 mV every step peaks; the last state that does not is -549.73 mV, so
+    # |v| needs 26 bits (2**25 is 512 mV)
+    for v in (SAT_LO, -(2**27), -(2**26) - 1, -(2**26), -36027103):
+        assert izh_step(v, **worst)[2] == 1, v
+    assert izh_step(-36027102, **worst)[2] == 0
+    assert -36027102 < -(2**25)
+    # the lowest next v of a step that does not peak is -4243.13 mV (at v = -87.5 mV): above
+    # W_MIN, far above the -8192 mV limit
+    v = np.arange(-90 * Q, -85 * Q, dtype=np.int64)
+    w = (((((v * v) >> 16) * 41943) >> 20) + 7 * v + 140 * Q - SAT_HI + I_LO) >> 1
+    assert izh_module.W_MIN < w.min() < -4243 * Q
+    assert izh_module.W_MIN > SAT_LO
+
+
+@pytest.mark.parametrize(
+    "k", [0, 1, -1, 2, -2, 3, 41943, 13107, -13107, 1311, 6554, 17039, Q, -Q, 1023 * 41, 65535]
+)
+def test_izh_constant_multiplier_is_exact(k, rng):
+    lo, hi = -(2**29), 2**29 - 1
+    x = np.concatenate([[lo, hi, 0, -1, 1], rng.integers(lo, hi, size=40, endpoint=True)])
+
+    def build(m, sig):
+        value, p_lo, p_hi = izh_module._mul_const(m, "t", sig["x"], lo, hi, k)
+        assert (p_lo, p_hi) == (min(lo * k, hi * k), max(lo * k, hi * k))
+        return {"y": value}
+
+    got = _comb(build, {"x": signed(30)}, {"x": x}, ["y"])["y"]
+    assert got.tolist() == [int(a) * k for a in x]
+
+
+def test_izh_constant_multiplier_plans():
+    # fewer adders than the signed digits where a factor 2**i +- 1 splits off
+    assert izh_module._plan(13107) == (((2, -1), (4, 1)), 257)  # 3 * 17 * 257: 3 adders
+    assert izh_module._plan(41943) == (((10, -1),), 41)  # 1023 * 41: 3 adders, CSD needs 5
+    assert izh_module._plan(1311) == ((), 1311)  # 1024 + 256 + 32 - 1: signed digits
+    assert [(s, d) for s, d in izh_module._csd(41943)] == [
+        (0, -1), (3, -1), (5, -1), (10, 1), (13, 1), (15, 1)
+    ]  # fmt: skip
+    for k in range(1, 4000, 2):
+        factors, rest = izh_module._plan(k)
+        prod = rest
+        for i, sign in factors:
+            prod *= (1 << i) + sign
+        assert prod == k
+        assert len(factors) + len(izh_module._csd(rest)) <= len(izh_module._csd(k))
 
 
 # -- tolerance tier: the firing classes against float64 ----------------------------------------
