@@ -14,7 +14,7 @@ import functools
 from importlib.metadata import PackageNotFoundError, version
 
 from . import sc, sim
-from .core.component import Component, Gateware, Model, Port
+from .core.component import Component, Gateware, Model, Port, StreamPort
 from .core.fixed import FixedFormat
 from .core.hookspecs import hookimpl, hookspec
 from .core.neuron import NeuronKernel
@@ -33,6 +33,7 @@ __all__ = [
     "NeuronKernel",
     "PluginManager",
     "Port",
+    "StreamPort",
     "__version__",
     "component",
     "components",

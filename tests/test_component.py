@@ -10,7 +10,7 @@ from amaranth.hdl import Fragment
 from amaranth.lib import wiring
 
 import neurogate as ng
-from neurogate.core.component import Bool, Choice, Int, Optional, Param
+from neurogate.core.component import Bool, Choice, Int, Optional, Param, Port
 
 ALL = sorted(ng.get_plugin_manager(autoload=False).components())
 
@@ -155,3 +155,38 @@ def test_lfsr_allocations_are_far_apart_on_the_cycle():
     offsets = sorted(where[enc.allocate_seed(i).seed] for i in range(8))
     gaps = np.diff([*offsets, offsets[0] + period])
     assert gaps.min() > period // 16, gaps  # no two streams are a few steps apart
+
+
+class _Relay(ng.Component):
+    """A one-register AER relay: the smallest component with stream ports."""
+
+    name = "test_relay"
+    kind = "router"
+
+    @property
+    def ports(self):
+        from neurogate.gateware.aer import event_layout
+
+        return {
+            "i": ng.StreamPort("in", event_layout(4), "events in"),
+            "o": ng.StreamPort("out", event_layout(4), "events out"),
+            "count": Port("out", 8, False, "events passed"),
+        }
+
+
+def test_stream_ports_in_signature_and_rejected_by_value_simulation():
+    from amaranth.lib import stream, wiring
+
+    relay = _Relay()
+    sig = relay.signature()
+    assert isinstance(sig.members["i"].signature, stream.Signature)
+    assert sig.members["i"].flow == wiring.In and sig.members["o"].flow == wiring.Out
+    assert relay.ports["o"].width == 4 and relay.ports["i"].describe() == "in  stream 4"
+    msg = (
+        "test_relay has stream ports (i, o): simulate it with neurogate.sim.streams, "
+        "not with one value per cycle"
+    )
+    with pytest.raises(TypeError, match=re.escape(msg)):
+        ng.sim.random_inputs(relay, steps=4)
+    with pytest.raises(TypeError, match=re.escape(msg)):
+        ng.sim.run(relay, {}, backend="model")

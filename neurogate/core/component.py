@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from amaranth.hdl import Shape, signed, unsigned
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 
 from .fixed import FixedFormat
 
@@ -42,6 +42,7 @@ __all__ = [
     "Optional",
     "Param",
     "Port",
+    "StreamPort",
 ]
 
 #: The component kinds; every component's ``kind`` is one of them.
@@ -210,6 +211,39 @@ class Port:
         return f"{self.direction:<3} {'signed' if self.signed else 'unsigned'} {self.width}"
 
 
+@dataclass(frozen=True)
+class StreamPort:
+    """A stream port (:mod:`amaranth.lib.stream`: ``valid``, ``ready``, ``payload``).
+
+    Routers and synapses pass address-events (:mod:`neurogate.gateware.aer`) on stream ports.
+    Their transfers depend on ``valid``/``ready`` handshakes, not on one value per clock cycle,
+    so components with stream ports are simulated with :mod:`neurogate.sim.streams` (seeded
+    random ``valid``/``ready``), not with :func:`neurogate.sim.run`.
+
+    Members
+    -------
+    direction : str
+        ``"in"`` (the component receives: it drives ``ready``) or ``"out"``.
+    layout : amaranth.lib.data.Layout
+        The payload layout.
+    doc : str
+        What the stream carries.
+    """
+
+    direction: str
+    layout: Any
+    doc: str = ""
+
+    @property
+    def width(self) -> int:
+        """Bits of the payload."""
+        return Shape.cast(self.layout).width
+
+    def describe(self) -> str:
+        """Return e.g. ``"in  stream 10"``."""
+        return f"{self.direction:<3} stream {self.width}"
+
+
 # -- the component base -------------------------------------------------------------------------
 class Component:
     """Base class of every neurogate component (neurons, encoders, SC arithmetic, ...).
@@ -321,7 +355,10 @@ class Component:
         """Return the Amaranth signature with exactly :attr:`ports`."""
         members = {}
         for key, port in self.ports.items():
-            if port.direction == "in":
+            if isinstance(port, StreamPort):
+                sig = stream.Signature(port.layout)
+                members[key] = wiring.In(sig) if port.direction == "in" else wiring.Out(sig)
+            elif port.direction == "in":
                 members[key] = wiring.In(port.shape)
             else:
                 members[key] = wiring.Out(port.shape, init=port.init)
@@ -417,6 +454,16 @@ class Model:
         raise NotImplementedError
 
 
+def require_value_ports(component: Component) -> None:
+    """Raise ``TypeError`` if ``component`` has a :class:`StreamPort` (no one value per cycle)."""
+    streams = [k for k, p in component.ports.items() if isinstance(p, StreamPort)]
+    if streams:
+        raise TypeError(
+            f"{component.name} has stream ports ({', '.join(streams)}): simulate it with "
+            "neurogate.sim.streams, not with one value per cycle"
+        )
+
+
 def check_inputs(component: Component, inputs, steps, n):
     """Validate a stimulus for ``component`` and return ``({port: (T, n) array}, T)``.
 
@@ -424,6 +471,7 @@ def check_inputs(component: Component, inputs, steps, n):
     first offending step and instance.
     """
     inputs = dict(inputs or {})
+    require_value_ports(component)
     ports = component.inputs
     for key in inputs:
         if key not in ports:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurogate.core.component import Component, check_inputs
+from neurogate.core.component import Component, check_inputs, require_value_ports
 
 __all__ = [
     "BackendUnavailableError",
@@ -81,6 +81,7 @@ def random_inputs(component: Component, steps: int, n: int = 1, seed: int | None
 
     ``seed`` seeds :func:`numpy.random.default_rng`, so the same seed gives the same stimulus.
     """
+    require_value_ports(component)
     rng = np.random.default_rng(seed)
     stim = {}
     for key, port in component.inputs.items():
