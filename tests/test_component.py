@@ -180,8 +180,10 @@ def test_stream_ports_in_signature_and_rejected_by_value_simulation():
     relay = _Relay()
     sig = relay.signature()
     assert isinstance(sig.members["i"].signature, stream.Signature)
-    assert sig.members["i"].flow == wiring.In and sig.members["o"].flow == wiring.Out
-    assert relay.ports["o"].width == 4 and relay.ports["i"].describe() == "in  stream 4"
+    assert sig.members["i"].flow == wiring.In
+    assert sig.members["o"].flow == wiring.Out
+    assert relay.ports["o"].width == 4
+    assert relay.ports["i"].describe() == "in  stream 4"
     msg = (
         "test_relay has stream ports (i, o): simulate it with neurogate.sim.streams, "
         "not with one value per cycle"
