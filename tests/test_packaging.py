@@ -52,8 +52,18 @@ def test_wheel_and_sdist_contents(dists):
     with tarfile.open(sdist) as tar:
         members = tar.getnames()
     top = members[0].split("/")[0]
-    for required in ("pyproject.toml", "README.md", "neurogate/cli.py"):
+    for required in (
+        "pyproject.toml",
+        "README.md",
+        "neurogate/cli.py",
+        "tests/conftest.py",  # the shipped tests need their fixtures and data
+        "tests/data/lava_cuba_lif.npz",
+        "tests/plugin_pkgs/good_plugin.py",
+        "docs/conf.py",
+        "examples/custom_neuron.py",
+    ):
         assert f"{top}/{required}" in members, required
+    assert not any("__pycache__" in m for m in members)
 
 
 @pytest.mark.slow
