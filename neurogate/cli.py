@@ -48,8 +48,17 @@ def _ports_text(cls) -> str:
     parts = []
     for key, port in ports.items():
         arrow = "<" if port.direction == "in" else ">"
-        parts.append(f"{arrow}{key}:{'s' if port.signed else 'u'}{port.width}")
+        if isinstance(port, ng.StreamPort):
+            parts.append(f"{arrow}{key}:stream{port.width}")
+        else:
+            parts.append(f"{arrow}{key}:{'s' if port.signed else 'u'}{port.width}")
     return " ".join(parts)
+
+
+def _port_json(port) -> dict:
+    if isinstance(port, ng.StreamPort):
+        return {"direction": port.direction, "width": port.width, "stream": True}
+    return {"direction": port.direction, "width": port.width, "signed": port.signed}
 
 
 def cmd_plugins(args) -> int:
@@ -64,10 +73,7 @@ def cmd_plugins(args) -> int:
                 name: {
                     "kind": reg.obj.kind,
                     "origin": reg.origin,
-                    "ports": {
-                        k: {"direction": p.direction, "width": p.width, "signed": p.signed}
-                        for k, p in reg.obj().ports.items()
-                    },
+                    "ports": {k: _port_json(p) for k, p in reg.obj().ports.items()},
                 }
                 for name, reg in sorted(comps.items())
             },
