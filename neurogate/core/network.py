@@ -1,0 +1,449 @@
+"""The network graph: inputs, populations of neurons and synapse layers, and its NumPy model.
+
+A :class:`Network` is built in Python (or, later, read from a TOML design file;
+not written yet):
+
+* :meth:`Network.input` declares an external input: a **spike** vector (one bit per neuron per
+  timestep) or a **value** vector (an integer of ``width`` bits per element per timestep);
+* :meth:`Network.population` adds ``size`` neurons of one neuron component
+  (a :class:`~neurogate.core.neuron.NeuronKernel`, e.g. ``"lif_shift"``);
+* :meth:`Network.connect` joins a source (an input or a population) to an input port of a
+  population, through a synapse component (spike edges) or directly (value edges), with a
+  ``delay`` in timesteps;
+* :meth:`Network.probe` records a state field of a population (spikes are always recorded).
+
+Edges are typed and checked when they are made: a spike source drives a synapse whose
+``n_in`` is the source's size and whose ``n_out`` is the target's size; a value source drives a
+port directly and must have the population's size and fit the port's width. A connection from
+a population needs ``delay >= 1`` unless it goes forward: zero-delay edges must not form a
+cycle (the error names it).
+
+**Timestep phases.** Timestep ``t`` of the model: (1) *integrate*: each population's input
+ports receive the sum, over their incoming edges, of the synapse output for the source's
+spikes (or values) of timestep ``t - delay`` (nothing before ``t = 0``), saturated to the port's
+range; ports with no edge get the population's ``port_values`` (0 by default); (2) *fire*:
+each population applies its neuron update to that input (populations joined by zero-delay
+edges in topological order). The default ``delay=1`` is what AER hardware does: spikes of step
+``t`` are routed during step ``t`` and integrated in step ``t + 1``.
+
+Synapse components (``kind == "synapse"``) provide ``n_in``, ``n_out`` and ``out_port`` (a
+:class:`~neurogate.core.component.Port` describing one output value), and a model with
+``step(spikes) -> values`` (``spikes`` a boolean array of ``n_in``, values an ``int64`` array
+of ``n_out``), one call per timestep.
+
+>>> import numpy as np
+>>> import neurogate as ng
+>>> net = Network("tiny")
+>>> _ = net.input("drive", size=2, kind="value", width=8, signed=True)
+>>> _ = net.population("p", "if_neuron", size=2, threshold=10)
+>>> _ = net.connect("drive", "p", port="current", delay=0)
+>>> out = net.model().run({"drive": [[4, 6]] * 4})
+>>> out["p"]["spike"].astype(int).tolist()
+[[0, 0], [0, 1], [1, 0], [0, 1]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .component import Component, Port
+from .neuron import NeuronKernel
+
+__all__ = ["Connection", "Input", "Network", "NetworkError", "NetworkModel", "Population"]
+
+_KINDS = ("spike", "value")
+
+
+class NetworkError(ValueError):
+    """A network that cannot be built: the message names the node, edge or port at fault."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    """An external input: ``size`` elements of ``kind`` (``"spike"`` or ``"value"``)."""
+
+    name: str
+    size: int
+    kind: str = "spike"
+    width: int = 1
+    signed: bool = False
+
+    @property
+    def port(self) -> Port:
+        """The format of one element."""
+        return Port("in", self.width, self.signed, f"input {self.name}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Population:
+    """``size`` neurons of ``neuron``; input ports without an edge get ``port_values``."""
+
+    name: str
+    neuron: NeuronKernel
+    size: int
+    port_values: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    kind = "spike"
+
+
+@dataclasses.dataclass(frozen=True)
+class Connection:
+    """An edge from ``source`` to ``target.port``, through ``synapse`` (or direct)."""
+
+    source: str
+    target: str
+    port: str
+    synapse: Component | None
+    delay: int
+
+
+def _check_name(name, what):
+    if not isinstance(name, str) or not name.isidentifier():
+        raise NetworkError(f"{what} name must be an identifier (letters, digits, _), not {name!r}")
+
+
+def _check_int(value, what, lo, hi=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise NetworkError(f"{what} must be an int, not {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise NetworkError(f"{what} must be an int {rng}, not {value!r}")
+    return int(value)
+
+
+class Network:
+    """A graph of inputs, populations and connections (see the module docstring)."""
+
+    def __init__(self, name: str = "network"):
+        _check_name(name, "network")
+        self.name = name
+        self.inputs: dict[str, Input] = {}
+        self.populations: dict[str, Population] = {}
+        self.connections: list[Connection] = []
+        self.probes: dict[str, tuple[str, ...]] = {}
+
+    # -- building --------------------------------------------------------------------------
+    def _new_name(self, name, what):
+        _check_name(name, what)
+        if name in self.inputs or name in self.populations:
+            raise NetworkError(f"{self.name}: the name {name!r} is already used")
+
+    def input(self, name: str, size: int, kind: str = "spike", width: int = 1, signed=False):
+        """Declare an external input of ``size`` elements; return it."""
+        self._new_name(name, "input")
+        size = _check_int(size, f"input {name!r} size", 1)
+        if kind not in _KINDS:
+            raise NetworkError(
+                f"input {name!r} kind must be one of {', '.join(map(repr, _KINDS))}, not {kind!r}"
+            )
+        if kind == "spike":
+            width, signed = 1, False
+        width = _check_int(width, f"input {name!r} width", 1, 64)
+        if not isinstance(signed, bool):
+            raise NetworkError(f"input {name!r} signed must be a bool, not {signed!r}")
+        node = Input(name, size, kind, width, signed)
+        self.inputs[name] = node
+        return node
+
+    def population(self, name: str, neuron, size: int, port_values=None, **params):
+        """Add ``size`` neurons of ``neuron`` (a name plus ``params``, or a component)."""
+        self._new_name(name, "population")
+        size = _check_int(size, f"population {name!r} size", 1)
+        if isinstance(neuron, str):
+            from neurogate import component
+
+            try:
+                neuron = component(neuron, **params)
+            except (LookupError, TypeError, ValueError) as exc:
+                raise NetworkError(f"population {name!r}: {str(exc).strip(chr(39))}") from None
+        elif params:
+            raise NetworkError(f"population {name!r}: give params with a neuron name, not both")
+        if not isinstance(neuron, NeuronKernel):
+            raise NetworkError(
+                f"population {name!r}: {getattr(neuron, 'name', neuron)!r} is not a neuron "
+                "kernel (a NeuronKernel component such as 'lif_shift')"
+            )
+        values = dict(port_values or {})
+        ports = neuron.input_ports()
+        for key, value in values.items():
+            if key not in ports:
+                raise NetworkError(
+                    f"population {name!r}: {neuron.name} has no input port {key!r}; "
+                    f"its inputs are: {', '.join(ports)}"
+                )
+            fmt = ports[key].format
+            if not fmt.min <= _check_int(value, f"population {name!r} {key}", fmt.min) <= fmt.max:
+                raise NetworkError(
+                    f"population {name!r}: {key}={value} does not fit {fmt.describe()}"
+                )
+        node = Population(name, neuron, size, values)
+        self.populations[name] = node
+        return node
+
+    def connect(self, source: str, target: str, synapse=None, port=None, delay: int = 1, **params):
+        """Connect ``source`` to ``target``'s input ``port`` (default: its first input port).
+
+        ``synapse`` is a synapse component or its registered name (with ``params``); ``None``
+        connects a value input directly.
+        """
+        where = f"connection {source!r} -> {target!r}"
+        src = self.inputs.get(source) or self.populations.get(source)
+        if src is None:
+            raise NetworkError(f"{where}: no input or population named {source!r}")
+        dst = self.populations.get(target)
+        if dst is None:
+            what = "an input (inputs have no ports)" if target in self.inputs else "unknown"
+            raise NetworkError(f"{where}: the target {target!r} is {what}; targets are populations")
+        ports = dst.neuron.input_ports()
+        port = port or next(iter(ports))
+        if port not in ports:
+            raise NetworkError(
+                f"{where}: {dst.neuron.name} has no input port {port!r}; "
+                f"its inputs are: {', '.join(ports)}"
+            )
+        delay = _check_int(delay, f"{where} delay", 0, 1 << 16)
+        target_port = ports[port]
+        if isinstance(synapse, str):
+            from neurogate import component
+
+            try:
+                synapse = component(synapse, **params)
+            except (LookupError, TypeError, ValueError) as exc:
+                raise NetworkError(f"{where}: {str(exc).strip(chr(39))}") from None
+        elif params:
+            raise NetworkError(f"{where}: give params with a synapse name, not with a component")
+        if synapse is None:
+            if src.kind != "value":
+                raise NetworkError(
+                    f"{where}: a spike source needs a synapse (e.g. synapse='dense') to drive "
+                    f"the {target_port.width}-bit port {port!r}"
+                )
+            if src.size != dst.size:
+                raise NetworkError(
+                    f"{where}: size mismatch: {source!r} has {src.size} elements, "
+                    f"{target!r} has {dst.size} neurons"
+                )
+            fits = src.port.format.min >= target_port.format.min and (
+                src.port.format.max <= target_port.format.max
+            )
+            if not fits:
+                raise NetworkError(
+                    f"{where}: {source!r} values ({src.port.format.describe()}) do not fit "
+                    f"port {port!r} ({target_port.format.describe()})"
+                )
+        else:
+            if getattr(synapse, "kind", None) != "synapse":
+                raise NetworkError(f"{where}: {synapse!r} is not a synapse component")
+            if src.kind != "spike":
+                raise NetworkError(f"{where}: a synapse takes spikes; {source!r} carries values")
+            if (synapse.n_in, synapse.n_out) != (src.size, dst.size):
+                raise NetworkError(
+                    f"{where}: shape mismatch: {synapse.name} is {synapse.n_in} x "
+                    f"{synapse.n_out}, the edge needs {src.size} x {dst.size}"
+                )
+        conn = Connection(source, target, port, synapse, delay)
+        self.connections.append(conn)
+        try:
+            self.order()
+        except NetworkError:
+            self.connections.pop()
+            raise
+        return conn
+
+    def probe(self, population: str, *fields: str) -> None:
+        """Record the state ``fields`` of ``population`` in :meth:`NetworkModel.run`."""
+        pop = self.populations.get(population)
+        if pop is None:
+            raise NetworkError(f"probe: no population named {population!r}")
+        state = pop.neuron.state_fields()
+        for key in fields:
+            if key not in state:
+                raise NetworkError(
+                    f"probe {population!r}: {pop.neuron.name} has no state {key!r}; "
+                    f"its state is: {', '.join(state)}"
+                )
+        self.probes[population] = tuple(dict.fromkeys(self.probes.get(population, ()) + fields))
+
+    # -- analysis --------------------------------------------------------------------------
+    def order(self) -> list[str]:
+        """Return the populations in update order (zero-delay edges first to last).
+
+        Raises :class:`NetworkError` naming a cycle of zero-delay edges.
+        """
+        deps = {name: set() for name in self.populations}
+        for c in self.connections:
+            if c.delay == 0 and c.source in self.populations:
+                deps[c.target].add(c.source)
+        done: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(node, path):
+            if state.get(node) == 2:
+                return
+            if state.get(node) == 1:
+                cycle = [*path[path.index(node) :], node]
+                raise NetworkError(
+                    f"{self.name}: a cycle of zero-delay connections: {' -> '.join(cycle)} "
+                    "(give one of them delay >= 1)"
+                )
+            state[node] = 1
+            for dep in sorted(deps[node]):
+                visit(dep, [*path, node])
+            state[node] = 2
+            done.append(node)
+
+        for name in self.populations:
+            visit(name, [])
+        return done
+
+    def check(self) -> None:
+        """Raise :class:`NetworkError` for an input that drives nothing or an empty network."""
+        if not self.populations:
+            raise NetworkError(f"{self.name}: the network has no population")
+        used = {c.source for c in self.connections}
+        for name in self.inputs:
+            if name not in used:
+                raise NetworkError(f"{self.name}: input {name!r} is not connected to anything")
+
+    def model(self) -> NetworkModel:
+        """Return the bit-true NumPy model of the network (see the module docstring)."""
+        self.check()
+        return NetworkModel(self)
+
+    def __repr__(self):
+        return (
+            f"Network({self.name!r}: {len(self.inputs)} inputs, "
+            f"{len(self.populations)} populations, {len(self.connections)} connections)"
+        )
+
+
+class NetworkModel:
+    """The NumPy model of a :class:`Network`: :meth:`run` steps every population per timestep."""
+
+    def __init__(self, network: Network):
+        self.network = network
+        self.reset()
+
+    def reset(self) -> None:
+        """Return every neuron to its reset state and forget spike history."""
+        net = self.network
+        self._state = {
+            name: {k: np.full(p.size, v, dtype=np.int64) for k, v in p.neuron.reset_state().items()}
+            for name, p in net.populations.items()
+        }
+        self._syn = [c.synapse.model() if c.synapse is not None else None for c in net.connections]
+        depth = max([c.delay for c in net.connections] + [0]) + 1
+        # history of every source: ring buffer of the last `depth` timesteps (row t % depth)
+        self._depth = depth
+        self._hist = {}
+        for name, node in {**net.inputs, **net.populations}.items():
+            dtype = np.bool_ if node.kind == "spike" else np.int64
+            self._hist[name] = np.zeros((depth, node.size), dtype=dtype)
+        self._t = 0
+
+    def _check_inputs(self, inputs, steps):
+        net = self.network
+        inputs = dict(inputs or {})
+        for key in inputs:
+            if key not in net.inputs:
+                names = ", ".join(net.inputs) or "(none)"
+                raise NetworkError(f"{net.name} has no input {key!r}; its inputs are: {names}")
+        arrays = {}
+        for key, node in net.inputs.items():
+            if key not in inputs:
+                raise NetworkError(f"{net.name}: input {key!r} is missing")
+            arr = np.asarray(inputs[key])
+            if arr.dtype == np.bool_:
+                arr = arr.astype(np.uint8)
+            if arr.dtype.kind not in "iu":
+                raise NetworkError(f"input {key!r} must be an integer array, not dtype {arr.dtype}")
+            if arr.ndim != 2 or arr.shape[1] != node.size:
+                raise NetworkError(
+                    f"input {key!r} must have shape (steps, {node.size}), not {arr.shape}"
+                )
+            fmt = node.port.format
+            if arr.size and (arr.min() < fmt.min or arr.max() > fmt.max):
+                bad = np.argwhere((arr < fmt.min) | (arr > fmt.max))[0]
+                raise NetworkError(
+                    f"input {key!r} value {arr[tuple(bad)]} at step {bad[0]}, element {bad[1]} "
+                    f"does not fit {fmt.describe()}"
+                )
+            arrays[key] = arr.astype(np.int64)
+        lengths = {a.shape[0] for a in arrays.values()}
+        if steps is None:
+            if len(lengths) != 1:
+                raise NetworkError(
+                    f"{net.name}: give steps= (no inputs)"
+                    if not lengths
+                    else f"{net.name}: inputs have different lengths {sorted(lengths)}"
+                )
+            steps = lengths.pop()
+        elif any(n < steps for n in lengths):
+            raise NetworkError(f"{net.name}: inputs are shorter than steps={steps}")
+        return arrays, int(steps)
+
+    def run(self, inputs: Mapping[str, Any] | None = None, steps: int | None = None) -> dict:
+        """Run ``steps`` timesteps; return ``{population: {"spike": (T, n), field: (T, n)}}``.
+
+        ``inputs`` maps each input name to an integer array of shape ``(steps, size)``. State
+        carries over between calls (:meth:`reset` starts again).
+        """
+        net = self.network
+        arrays, steps = self._check_inputs(inputs, steps)
+        order = net.order()
+        out = {
+            name: {
+                "spike": np.zeros((steps, net.populations[name].size), dtype=np.bool_),
+                **{
+                    f: np.zeros((steps, net.populations[name].size), dtype=np.int64)
+                    for f in net.probes.get(name, ())
+                },
+            }
+            for name in order
+        }
+        incoming = {name: [] for name in order}
+        for conn, syn in zip(net.connections, self._syn, strict=True):
+            incoming[conn.target].append((conn, syn))
+        depth, hist = self._depth, self._hist
+        for step in range(steps):
+            t = self._t
+            for key, arr in arrays.items():
+                hist[key][t % depth] = arr[step]
+            for name in order:
+                pop = net.populations[name]
+                ports = pop.neuron.input_ports()
+                drive = {
+                    k: np.full(pop.size, pop.port_values.get(k, 0), dtype=np.int64) for k in ports
+                }
+                touched = set()
+                for conn, syn in incoming[name]:
+                    if t - conn.delay < 0:
+                        continue
+                    src = hist[conn.source][(t - conn.delay) % depth]
+                    value = syn.step(src) if syn is not None else src
+                    if conn.port in touched:
+                        drive[conn.port] = drive[conn.port] + value
+                    else:
+                        drive[conn.port] = np.asarray(value, dtype=np.int64).copy()
+                        touched.add(conn.port)
+                for k in touched:
+                    fmt = ports[k].format
+                    np.clip(drive[k], fmt.min, fmt.max, out=drive[k])
+                state, spike = pop.neuron.update_np(self._state[name], drive)
+                self._state[name] = {k: np.asarray(v, dtype=np.int64) for k, v in state.items()}
+                spike = np.asarray(spike, dtype=bool)
+                hist[name][t % depth] = spike
+                rec = out[name]
+                rec["spike"][step] = spike
+                for f in net.probes.get(name, ()):
+                    rec[f][step] = self._state[name][f]
+            self._t += 1
+        return out
+
+    @property
+    def state(self) -> dict:
+        """``{population: {field: array}}`` after the last step."""
+        return {k: {f: v.copy() for f, v in s.items()} for k, s in self._state.items()}
