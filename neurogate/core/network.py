@@ -1,7 +1,7 @@
 """The network graph: inputs, populations of neurons and synapse layers, and its NumPy model.
 
-A :class:`Network` is built in Python (or, later, read from a TOML design file;
-not written yet):
+A :class:`Network` is built in Python (or read from a TOML design file with
+:func:`neurogate.core.design.load`):
 
 * :meth:`Network.input` declares an external input: a **spike** vector (one bit per neuron per
   timestep) or a **value** vector (an integer of ``width`` bits per element per timestep);

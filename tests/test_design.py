@@ -1,0 +1,169 @@
+"""TOML design files: loading, and errors that name the file, the line and the place."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from neurogate.core.design import DesignError, load, loads
+
+GOOD = """\
+[network]
+name = "demo"
+
+[inputs.drive]
+size = 3
+kind = "value"
+width = 12
+signed = true
+
+[populations.a]
+neuron = "lif_shift"
+size = 3
+params = { threshold = 100 }
+probe = ["v"]
+
+[populations.b]
+neuron = "if_neuron"
+size = 3
+params = { threshold = 50 }
+
+[[connections]]
+from = "drive"
+to = "a"
+delay = 0
+
+[[connections]]
+from = "drive"
+to = "b"
+"""
+
+
+def test_good_design_matches_python_builder(rng_seed):
+    from neurogate.core.network import Network
+
+    net = loads(GOOD)
+    py = Network("demo")
+    py.input("drive", 3, kind="value", width=12, signed=True)
+    py.population("a", "lif_shift", 3, threshold=100)
+    py.population("b", "if_neuron", 3, threshold=50)
+    py.connect("drive", "a", delay=0)
+    py.connect("drive", "b")
+    py.probe("a", "v")
+    rng = np.random.default_rng(rng_seed)
+    x = rng.integers(-200, 400, size=(50, 3))
+    got, want = net.model().run({"drive": x}), py.model().run({"drive": x})
+    assert net.name == "demo"
+    for pop in ("a", "b"):
+        for key in want[pop]:
+            np.testing.assert_array_equal(got[pop][key], want[pop][key])
+    assert set(got["a"]) == {"spike", "v"}
+
+
+def _err(text, msg, name="<design>"):
+    with pytest.raises(DesignError, match="^" + re.escape(msg) + "$"):
+        loads(text, name=name)
+
+
+def test_unknown_component_is_placed_on_its_table():
+    _err(
+        GOOD.replace('neuron = "if_neuron"', 'neuron = "if_nueron"'),
+        "<design>:17: populations.b: population 'b': no component named 'if_nueron'; known "
+        "components: " + ", ".join(__import__("neurogate").components()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "msg"),
+    [
+        (
+            "size = 3\nparams = { threshold = 100 }",
+            "sise = 3\nparams = { threshold = 100 }",
+            "<design>:12: populations.a: unknown key 'sise' (did you mean 'size'?); valid keys: "
+            "neuron, size, params, port_values, probe",
+        ),
+        (
+            '[populations.a]\nneuron = "lif_shift"\nsize = 3',
+            '[populations.a]\nneuron = "lif_shift"',
+            "<design>:10: populations.a: missing required key 'size'",
+        ),
+        ("width = 12", 'width = "12"', "<design>:7: inputs.drive: width must be an int, not '12'"),
+        (
+            "signed = true",
+            "signed = 1",
+            "<design>:8: inputs.drive: signed must be true or false, not 1",
+        ),
+        (
+            "delay = 0",
+            "delay = -2",
+            "<design>:24: connections[0]: connection 'drive' -> 'a' delay must be an int 0..65536, "
+            "not -2",
+        ),
+        (
+            'to = "b"',
+            'to = "c"',
+            "<design>:28: connections[1]: connection 'drive' -> 'c': the target "
+            "'c' is unknown; targets are populations",
+        ),
+        (
+            'probe = ["v"]',
+            'probe = ["u"]',
+            "<design>:14: populations.a: probe 'a': lif_shift has no state 'u'; its state is: v",
+        ),
+        (
+            "threshold = 100",
+            "threshold = 100, leak_shift = -1",
+            "<design>:13: populations.a: population 'a': lif_shift.leak_shift must be an int in "
+            "0..31, not -1",
+        ),
+        (
+            "threshold = 100",
+            "thresold = 100",
+            "<design>:13: populations.a: population 'a': lif_shift has no parameter 'thresold'; "
+            "its parameters are: data_width, leak_shift, threshold, v_reset, refractory, overflow",
+        ),
+        (
+            "[network]",
+            "[netwrk]",
+            "<design>:1: unknown table 'netwrk' (did you mean 'network'?); valid tables: network, "
+            "inputs, populations, connections",
+        ),
+        (
+            "size = 3\nkind",
+            "size = 3 3\nkind",
+            "<design>:5: invalid TOML: Expected newline or end of document after a statement",
+        ),
+    ],
+    ids=lambda x: x[:30] if isinstance(x, str) else "",
+)
+def test_errors_name_the_line(old, new, msg):  # fmt: skip
+    assert old in GOOD
+    _err(GOOD.replace(old, new, 1), msg)
+
+
+def test_spike_source_without_synapse():
+    text = GOOD.replace('from = "drive"\nto = "b"', 'from = "a"\nto = "b"')
+    _err(
+        text,
+        "<design>:26: connections[1]: connection 'a' -> 'b': a spike source needs a synapse "
+        "(e.g. synapse='dense') to drive the 16-bit port 'current'",
+    )
+
+
+def test_unconnected_input_and_missing_file(tmp_path):
+    text = GOOD + "\n[inputs.spare]\nsize = 2\n"
+    _err(text, "<design>:1: network: demo: input 'spare' is not connected to anything")
+    with pytest.raises(DesignError, match=re.escape(f"{tmp_path / 'nope.toml'}: cannot read")):
+        load(tmp_path / "nope.toml")
+
+
+def test_npy_params_resolve_relative_to_the_file(tmp_path):
+    np.save(tmp_path / "th.npy", np.array(7))
+    text = GOOD.replace("params = { threshold = 50 }", 'params = { threshold = "missing.npy" }')
+    path = tmp_path / "d.toml"
+    path.write_text(text)
+    with pytest.raises(DesignError, match=r"^.*d\.toml:19: populations\.b: params\.threshold: "
+                       r"cannot load .*missing\.npy"):  # fmt: skip
+        load(path)
