@@ -15,8 +15,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import sc, sim
 from .core.component import Component, Gateware, Model, Port, StreamPort
+from .core.design import load as load_design
 from .core.fixed import FixedFormat
 from .core.hookspecs import hookimpl, hookspec
+from .core.network import Network
 from .core.neuron import NeuronKernel
 from .core.plugins import PluginManager, get_plugin_manager
 
@@ -30,6 +32,7 @@ __all__ = [
     "FixedFormat",
     "Gateware",
     "Model",
+    "Network",
     "NeuronKernel",
     "PluginManager",
     "Port",
@@ -40,6 +43,7 @@ __all__ = [
     "get_plugin_manager",
     "hookimpl",
     "hookspec",
+    "load_design",
     "plugin_manager",
     "reload_plugins",
     "sc",

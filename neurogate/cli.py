@@ -168,6 +168,91 @@ def cmd_verify(args) -> int:
     return 0
 
 
+# -- sim --------------------------------------------------------------------------------------
+def _stimulus(net, args) -> dict:
+    """Inputs of a ``sim`` run: files given with --input, else random (spike) or constant."""
+    import numpy as np
+
+    files = {}
+    for pair in args.input or ():
+        key, sep, value = pair.partition("=")
+        if not sep or key not in net.inputs:
+            known = ", ".join(net.inputs) or "(none)"
+            raise CLIError(f"--input must be NAME=FILE.npy with NAME one of: {known}; not {pair!r}")
+        try:
+            files[key] = np.load(value)
+        except (OSError, ValueError) as exc:
+            raise CLIError(f"--input {key}: cannot load {value}: {exc}") from None
+    rng = np.random.default_rng(args.seed)
+    stim = {}
+    for key, node in net.inputs.items():
+        if key in files:
+            arr = np.asarray(files[key])
+            if arr.ndim != 2 or arr.shape[1] != node.size or arr.shape[0] < args.steps:
+                raise CLIError(
+                    f"--input {key}: needs shape (>= {args.steps}, {node.size}), not {arr.shape}"
+                )
+            stim[key] = arr[: args.steps]
+        elif node.kind == "spike":
+            stim[key] = (rng.random((args.steps, node.size)) < args.rate).astype(np.uint8)
+        else:
+            fmt = node.port.format
+            stim[key] = np.full((args.steps, node.size), min(max(args.value, fmt.min), fmt.max))
+    return stim
+
+
+def cmd_sim(args) -> int:
+    from neurogate.core.design import DesignError, load
+    from neurogate.core.network import NetworkError
+
+    if args.steps < 1:
+        raise CLIError(f"--steps must be >= 1, not {args.steps}")
+    if not 0.0 <= args.rate <= 1.0:
+        raise CLIError(f"--rate must be in 0..1, not {args.rate}")
+    try:
+        net = load(args.design)
+        stim = _stimulus(net, args)
+        start = time.perf_counter()
+        result = net.model().run(stim, steps=args.steps, progress=None)
+        took = time.perf_counter() - start
+    except (DesignError, NetworkError) as exc:
+        raise CLIError(str(exc)) from None
+    print(f"{net!r}: {args.steps} timesteps in {took:.2f} s (NumPy model, seed={args.seed})")
+    print(f"  {'population':<16} {'neuron':<12} {'size':>6} {'spikes':>9} {'per neuron-step':>16}")
+    summary = {}
+    for name, rec in result.items():
+        pop = net.populations[name]
+        spikes = int(rec["spike"].sum())
+        rate = spikes / rec["spike"].size
+        summary[name] = {"neuron": pop.neuron.name, "size": pop.size, "spikes": spikes}
+        print(f"  {name:<16} {pop.neuron.name:<12} {pop.size:>6} {spikes:>9} {rate:>16.4f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    "network": net.name,
+                    "steps": args.steps,
+                    "seed": args.seed,
+                    "populations": summary,
+                    "spikes": {k: r["spike"].nonzero()[0].tolist() for k, r in result.items()},
+                    "spike_neurons": {
+                        k: r["spike"].nonzero()[1].tolist() for k, r in result.items()
+                    },
+                },
+                f,
+            )
+        print(f"wrote {args.json}")
+    if args.plot:
+        from neurogate.plot import plot_run
+
+        try:
+            plot_run(result, args.plot, title=f"{net.name}: {args.steps} timesteps")
+        except ImportError as exc:
+            raise CLIError(str(exc)) from None
+        print(f"wrote {args.plot}")
+    return 0
+
+
 # -- demo -------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from neurogate.demo import run_demo
@@ -214,6 +299,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=4, help="instances (default: %(default)s)")
     p.add_argument("--seed", type=int, default=None, help="stimulus seed (default: random)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("sim", help="run a network design file with the bit-true NumPy model")
+    p.add_argument("design", help="TOML design file")
+    p.add_argument("--steps", type=int, default=1000, help="timesteps (default: %(default)s)")
+    p.add_argument(
+        "--input",
+        action="append",
+        metavar="NAME=FILE.npy",
+        help="input array of shape (steps, size) (repeatable); other inputs are generated",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.05,
+        help="spike probability per step of generated spike inputs (default: %(default)s)",
+    )
+    p.add_argument(
+        "--value", type=int, default=0, help="value of generated value inputs (default: 0)"
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of generated inputs (default: 1)")
+    p.add_argument("--plot", metavar="FILE", help="write a raster + trace plot (PNG, SVG, PDF)")
+    p.add_argument("--json", metavar="FILE", help="write spike times and counts as JSON")
+    p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser(
         "demo", help="simulate an encoder-driven LIF population; check model == gateware"

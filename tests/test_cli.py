@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -131,3 +132,64 @@ def test_python_dash_m_is_the_same_program():
         b.stderr == "neurogate: error: lfsr.seed must be nonzero (0 is the LFSR lock-up "
         "state), not 0\n"
     )
+
+
+DESIGN = """\
+[network]
+name = "ff"
+
+[inputs.x]
+size = 6
+
+[inputs.bias]
+size = 4
+kind = "value"
+width = 10
+
+[populations.hidden]
+neuron = "if_neuron"
+size = 4
+params = { threshold = 200 }
+probe = ["v"]
+
+[[connections]]
+from = "bias"
+to = "hidden"
+delay = 0
+"""
+
+
+def test_sim_design_json_and_plot(tmp_path, capsys):
+    design = tmp_path / "ff.toml"
+    design.write_text(DESIGN.replace("[inputs.x]\nsize = 6\n\n", ""))
+    out_json, out_png = tmp_path / "run.json", tmp_path / "run.png"
+    argv = [str(design), "--steps", "50", "--value", "30", "--json", str(out_json)]
+    assert main(["sim", *argv, "--plot", str(out_png)]) == 0
+    text = capsys.readouterr().out
+    # 30 per step against a threshold of 200: every neuron fires on steps 6, 13, 19, ... (by
+    # subtraction: 7 steps of 30 reach 210, leaving 10), 7 spikes each in 50 steps
+    assert ["hidden", "if_neuron", "4", "28", "0.1400"] in [
+        line.split() for line in text.splitlines()
+    ]
+    data = json.loads(out_json.read_text())
+    assert data["populations"]["hidden"] == {"neuron": "if_neuron", "size": 4, "spikes": 28}
+    assert sorted(set(data["spikes"]["hidden"])) == [6, 13, 19, 26, 33, 39, 46]
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out_png.stat().st_size > 10_000
+
+
+def test_sim_errors(tmp_path, capsys):
+    design = tmp_path / "ff.toml"
+    design.write_text(DESIGN)  # input x drives nothing
+    assert main(["sim", str(design), "--steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"neurogate: error: {design}:1: network: ff: input 'x' is not connected to anything\n"
+    )
+    design.write_text(DESIGN.replace("[inputs.x]\nsize = 6\n\n", ""))
+    assert main(["sim", str(design), "--input", "nope=a.npy"]) == 2
+    err = capsys.readouterr().err
+    assert "--input must be NAME=FILE.npy with NAME one of: bias; not 'nope=a.npy'" in err
+    assert main(["sim", str(design), "--steps", "0"]) == 2
+    assert "--steps must be >= 1, not 0" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,8 @@ def test_cli_page_shows_commands():
     ids=[" ".join([*(f"{k}={v}" for k, v in e.items()), *a]) for e, a, _ in COMMANDS],
 )
 def test_cli_page_command_runs(env, argv, error, tmp_path):
+    for design in (ROOT / "examples").glob("*.toml"):  # the page runs the example designs
+        shutil.copy(design, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "neurogate", *argv],
         cwd=tmp_path,  # `rtl -o FILE` writes here, not into the repository

@@ -385,11 +385,14 @@ class NetworkModel:
             raise NetworkError(f"{net.name}: inputs are shorter than steps={steps}")
         return arrays, int(steps)
 
-    def run(self, inputs: Mapping[str, Any] | None = None, steps: int | None = None) -> dict:
+    def run(
+        self, inputs: Mapping[str, Any] | None = None, steps: int | None = None, progress=None
+    ) -> dict:
         """Run ``steps`` timesteps; return ``{population: {"spike": (T, n), field: (T, n)}}``.
 
         ``inputs`` maps each input name to an integer array of shape ``(steps, size)``. State
-        carries over between calls (:meth:`reset` starts again).
+        carries over between calls (:meth:`reset` starts again). ``progress``: a tqdm bar
+        (``True``), none (``False``), or one for long runs only (``None``).
         """
         net = self.network
         arrays, steps = self._check_inputs(inputs, steps)
@@ -408,6 +411,13 @@ class NetworkModel:
         for conn, syn in zip(net.connections, self._syn, strict=True):
             incoming[conn.target].append((conn, syn))
         depth, hist = self._depth, self._hist
+        neurons = sum(p.size for p in net.populations.values())
+        show = progress if progress is not None else steps * neurons >= 5_000_000
+        bar = None
+        if show:
+            from tqdm import tqdm
+
+            bar = tqdm(total=steps, desc=net.name, unit="step", leave=False, disable=None)
         for step in range(steps):
             t = self._t
             for key, arr in arrays.items():
@@ -441,6 +451,10 @@ class NetworkModel:
                 for f in net.probes.get(name, ()):
                     rec[f][step] = self._state[name][f]
             self._t += 1
+            if bar is not None and step % 64 == 63:
+                bar.update(64)
+        if bar is not None:
+            bar.close()
         return out
 
     @property
