@@ -167,3 +167,28 @@ def test_npy_params_resolve_relative_to_the_file(tmp_path):
     with pytest.raises(DesignError, match=r"^.*d\.toml:19: populations\.b: params\.threshold: "
                        r"cannot load .*missing\.npy"):  # fmt: skip
         load(path)
+
+
+def test_dump_round_trip(tmp_path, rng_seed):
+    net = loads(GOOD)
+    net.population("c", "lif", 3, leak_k=20, overflow="wrap")
+    net.connect("drive", "c", delay=2)
+    rng = np.random.default_rng(rng_seed)
+    if "dense" in __import__("neurogate").components():
+        weights = rng.integers(-50, 50, size=(3, 3))
+        net.connect("a", "c", "dense", weights=weights, acc_bits=12)
+    path = tmp_path / "sub" / "copy.toml"
+    path.parent.mkdir()
+    from neurogate.core.design import dump
+
+    dump(net, path)
+    again = load(path)
+    x = rng.integers(-200, 400, size=(60, 3))
+    got, want = again.model().run({"drive": x}), net.model().run({"drive": x})
+    assert again.name == net.name
+    assert list(again.populations) == list(net.populations)
+    for pop in want:
+        for key in want[pop]:
+            np.testing.assert_array_equal(got[pop][key], want[pop][key])
+    if len(net.connections) > 3:  # the dense layer's weights went to a .npy file beside it
+        np.testing.assert_array_equal(np.load(path.parent / "connections_3_weights.npy"), weights)

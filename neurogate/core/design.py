@@ -34,6 +34,10 @@ Synapse and neuron ``params`` are the component's parameters. A string ending in
 loaded with :func:`numpy.load` relative to the design file, and a list of lists becomes an
 integer array, so weight matrices can live next to the design or inline.
 
+:func:`dump` writes a :class:`~neurogate.core.network.Network` back as a design file (array
+parameters as ``.npy`` files beside it), so a network built in Python or imported from NIR can
+be kept, edited and loaded again.
+
 Every mistake is a :class:`DesignError` whose message starts with ``file:line:`` — an invalid
 TOML syntax, an unknown table or key (with the closest valid key), a value of the wrong type,
 and any error of the network itself (an unknown component, a size mismatch, a zero-delay
@@ -73,13 +77,14 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from .network import Network, NetworkError
 
-__all__ = ["DesignError", "load", "loads"]
+__all__ = ["DesignError", "dump", "dumps", "load", "loads"]
 
 
 class DesignError(ValueError):
@@ -304,3 +309,82 @@ def loads(text: str, name: str = "<design>", base=None) -> Network:
         build(table, "probe", lambda pname=pname, fields=fields: net.probe(pname, *fields))
     build("network", None, net.check)
     return net
+
+
+# -- writing ------------------------------------------------------------------------------------
+def _toml_value(value, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v, where) for v in value) + "]"
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{k} = {_toml_value(v, where)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    raise DesignError(f"{where}: {value!r} cannot be written to a design file")
+
+
+def _params(component, table: str, arrays: dict) -> dict:
+    """The parameters given to ``component``; arrays become ``.npy`` file names."""
+    out = {}
+    for key, value in component._given.items():
+        if value is None:
+            raise DesignError(
+                f"{table}: {component.name}.{key}=None cannot be written (TOML has no null)"
+            )
+        if hasattr(value, "shape") or hasattr(value, "array"):
+            file = f"{table.replace('.', '_').replace('[', '_').replace(']', '')}_{key}.npy"
+            arrays[file] = np.asarray(getattr(value, "array", value))
+            value = file
+        out[key] = value
+    return out
+
+
+def dumps(net: Network) -> tuple[str, dict[str, np.ndarray]]:
+    """Return ``(toml_text, {npy_file_name: array})`` for ``net`` (see :func:`dump`)."""
+    arrays: dict[str, np.ndarray] = {}
+    lines = ["[network]", f"name = {_toml_value(net.name, 'network')}", ""]
+    for name, node in net.inputs.items():
+        lines += [f"[inputs.{name}]", f"size = {node.size}"]
+        if node.kind != "spike":
+            lines += [f'kind = "{node.kind}"', f"width = {node.width}"]
+            lines += [f"signed = {_toml_value(node.signed, name)}"]
+        lines.append("")
+    for name, pop in net.populations.items():
+        table = f"populations.{name}"
+        lines += [f"[{table}]", f'neuron = "{pop.neuron.name}"', f"size = {pop.size}"]
+        params = _params(pop.neuron, table, arrays)
+        if params:
+            lines.append(f"params = {_toml_value(params, table)}")
+        if pop.port_values:
+            lines.append(f"port_values = {_toml_value(dict(pop.port_values), table)}")
+        if net.probes.get(name):
+            lines.append(f"probe = {_toml_value(list(net.probes[name]), table)}")
+        lines.append("")
+    for i, conn in enumerate(net.connections):
+        table = f"connections[{i}]"
+        lines += ["[[connections]]", f'from = "{conn.source}"', f'to = "{conn.target}"']
+        if conn.synapse is not None:
+            lines.append(f'synapse = "{conn.synapse.name}"')
+        lines += [f'port = "{conn.port}"', f"delay = {conn.delay}"]
+        if conn.synapse is not None:
+            params = _params(conn.synapse, table, arrays)
+            if params:
+                lines.append(f"params = {_toml_value(params, table)}")
+        lines.append("")
+    return "\n".join(lines), arrays
+
+
+def dump(net: Network, path) -> Path:
+    """Write ``net`` as the design file ``path`` (and its arrays as ``.npy`` files beside it)."""
+    path = Path(path)
+    text, arrays = dumps(net)
+    for file, arr in arrays.items():
+        np.save(path.parent / file, arr)
+    path.write_text(text)
+    return path
