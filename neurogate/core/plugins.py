@@ -70,6 +70,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.decorrelators.shuffle",
     "neurogate.plugins.decorrelators.regen",
     "neurogate.plugins.decorrelators.rescramble",
+    "neurogate.plugins.synapses.dense",
 )
 
 

@@ -1,0 +1,596 @@
+"""``dense``: an all-to-all synapse layer, weights in block RAM, event-driven accumulation.
+
+The layer connects a source population of ``n_in`` neurons to a target population of ``n_out``
+neurons through the integer weight matrix ``weights`` (shape ``(n_in, n_out)``, signed
+``weight_bits``-bit). It sits between the source's AER output (a
+:class:`~neurogate.gateware.neuron_core.NeuronCore`'s ``aer`` stream) and the target's input
+memory (a core's ``in_addr`` / ``in_data`` / ``in_we``).
+
+Timestep (two phases, repeated)::
+
+    accumulate   every event i on the `aer` stream adds row i of the weights to the
+                 n_out accumulators (exactly: in sum_width bits, see below)
+    flush        a `flush` strobe ends the step: the accumulators are read out in target
+                 order 0 .. n_out - 1, each as one (out_addr, out_data) write strobed by
+                 out_we, and cleared; `done` follows the last write
+
+so for each step ``t``: ``current_t = readout(spikes_t @ weights)``, where ``spikes_t`` counts
+the events of each source in the step (0 or 1 from a neuron core). In a network, the source
+core's step ``t`` produces the events (its ``aer`` stream feeds this layer while it runs); once
+the core is ``done`` and its ``aer`` stream is empty, ``flush`` moves the currents into the
+target core's input memory (the target core must not be ``busy``: a core ignores input writes
+while busy), and the target's step ``t + 1`` uses them. A spike therefore reaches the next
+population one timestep later (a one-step synaptic delay).
+
+Readout. The accumulator of each target holds ``sum_width = weight_bits +
+bit_length(max_events - 1)`` bits, enough for the exact sum of ``max_events`` events (default
+``n_in``: every source once per step). The readout value ``out_data`` (signed ``acc_bits``) is
+that sum saturated (``overflow="saturate"``, the default) or wrapped (``"wrap"``) to
+``acc_bits``, once, at the end of the step; with ``acc_bits >= sum_width`` it is the exact sum.
+Because the sum is exact until the readout, the order the events arrive in does not matter. A
+step with more than ``max_events`` events may leave ``sum_width`` bits: the accumulator then
+wraps (two's complement, so the result is still independent of the order) and the sticky
+``overrun`` flag rises. Model and gateware agree in every case.
+
+Memory. A weight memory word holds ``lanes`` weights (default: as many as fit 16 bits, at most
+``n_out``), so a row takes ``words_per_row = ceil(n_out / lanes)`` words and the weight memory
+``n_in * words_per_row`` words of ``lanes * weight_bits`` bits (initialised with ``weights`` in
+the bitstream: iCE40 EBR / ECP5 block RAM). The accumulator memory has ``words_per_row`` words
+of ``lanes`` accumulators. Lane ``l`` of word ``k`` of row ``i`` is weight ``(i, k * lanes + l)``;
+lanes past ``n_out`` in the last word are padding (never read out).
+
+Timing. An event takes ``words_per_row`` cycles of the accumulation pipeline (``lanes``
+weights per clock); events follow each other without a gap, so a step with ``E`` events
+accumulates in ``E * words_per_row + 3`` cycles. ``aer.ready`` depends on registers only; it is
+low while the last row is being issued and from the ``flush`` strobe until ``done``. A flush
+waits for the events in flight and then takes ``n_out`` cycles: from the strobe to ``done``
+(both included) :attr:`DenseSynapse.flush_cycles` ``= n_out + 6`` cycles when no event is in
+flight. ``busy`` is high while an event is in the pipeline and from the cycle after the strobe
+until the last write; ``done`` is high for one cycle after the last write (``busy`` low). An
+event transferred in the cycle ``flush`` is strobed belongs to the step that ends; a strobe while
+a flush runs is ignored.
+
+Weight writes. ``w_addr`` / ``w_data`` / ``w_we`` write one weight word (``lanes`` weights,
+lane ``l`` in bits ``l * weight_bits ..``; :meth:`DenseSynapse.pack_word`) while ``busy`` is low;
+a write while ``busy`` is ignored. A write takes effect for the events accepted after it.
+:meth:`DenseSynapseModel.write_word` does the same to the model.
+
+Bad events. An event whose address is ``n_in`` or more (possible when ``n_in`` is not a power of
+two) is accepted and dropped, and the sticky ``bad_addr`` flag rises. Both flags clear only on
+the ``sync`` reset, which clears the sequencer but not the memories (the accumulators keep their
+sums: flush after a reset to start clean).
+
+>>> import numpy as np
+>>> import neurogate as ng
+>>> syn = ng.component("dense", weights=[[1, -2, 3], [100, 100, -100]], acc_bits=8)
+>>> syn.n_in, syn.n_out, syn.sum_width, syn.lanes, syn.words_per_row
+(2, 3, 9, 2, 2)
+>>> model = syn.model()
+>>> model.step([1, 1]).tolist()       # 1 + 100, -2 + 100, 3 - 100
+[101, 98, -97]
+>>> model.step([0, 2]).tolist()       # 200 and -200 saturate to 8 bits
+[127, 127, -128]
+>>> model.run(np.array([[1, 0], [0, 0]])).tolist()
+[[1, -2, 3], [0, 0, 0]]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from amaranth.hdl import C, Module, Signal, signed, unsigned
+from amaranth.lib import data
+from amaranth.lib.memory import Memory
+
+from neurogate.core.component import (
+    Component,
+    Gateware,
+    Int,
+    Optional,
+    Param,
+    Port,
+    StreamPort,
+    bits_for,
+)
+from neurogate.core.fixed import FixedFormat
+from neurogate.core.hookspecs import hookimpl
+from neurogate.gateware.aer import event_layout
+from neurogate.plugins.synapses._common import (
+    acc_bits_param,
+    fit_weights,
+    int_array_rule,
+    max_events_param,
+    overflow_param,
+    readout_hdl,
+    readout_np,
+    size_param,
+    strict_param,
+    sum_width,
+    weight_bits_param,
+)
+
+__all__ = ["DenseSynapse", "DenseSynapseGateware", "DenseSynapseModel"]
+
+#: Bits of a weight memory word the default ``lanes`` fills (an iCE40 EBR is 256 x 16).
+WORD_BITS = 16
+
+
+class DenseSynapse(Component):
+    """An all-to-all synapse layer with weights in block RAM (see the module docstring).
+
+    Members
+    -------
+    aer : in, stream of ``event_layout(bits_for(n_in - 1))``
+        Address-events of the source population: ``addr`` is the source neuron.
+    flush : in, 1
+        Strobe: end the step, read out and clear the accumulators (ignored during a flush).
+    busy : out, 1
+        High while an event is in the pipeline or a flush runs.
+    done : out, 1
+        High for one cycle after the last readout write.
+    out_addr : out, ``bits_for(n_out - 1)``
+        Target neuron of the readout write.
+    out_data : out, signed ``acc_bits``
+        Its current (the step's sum, saturated or wrapped to ``acc_bits``).
+    out_we : out, 1
+        Write strobe of the readout (one per target per flush).
+    w_addr : in, ``bits_for(n_in * words_per_row - 1)``
+        Weight word to write (``i * words_per_row + k``).
+    w_data : in, ``lanes * weight_bits``
+        The weight word (:meth:`pack_word`).
+    w_we : in, 1
+        Write enable of the weight memory (ignored while ``busy``).
+    overrun : out, 1
+        Sticky: a step had more than ``max_events`` events (its sums may have wrapped).
+    bad_addr : out, 1
+        Sticky: an event addressed a source ``>= n_in`` (it was dropped).
+    """
+
+    name = "dense"
+    kind = "synapse"
+
+    weights = Param(
+        None,
+        int_array_rule(2, "(n_in, n_out)"),
+        "integer weight matrix (n_in, n_out); None: all zero (write them through w_*)",
+    )
+    n_in = size_param("source")
+    n_out = size_param("target")
+    weight_bits = weight_bits_param()
+    acc_bits = acc_bits_param()
+    overflow = overflow_param()
+    max_events = max_events_param()
+    lanes = Param(
+        None,
+        Optional(Int(1, 64)),
+        "weights per memory word and per clock (default: as many as fit 16 bits)",
+    )
+    strict = strict_param()
+
+    def validate(self):
+        values = self._values
+        weights = values["weights"]
+        if weights is not None:
+            shape = weights.shape
+            given = (values["n_in"], values["n_out"])
+            expected = tuple(g if g is not None else s for g, s in zip(given, shape, strict=True))
+            if shape != expected:
+                raise ValueError(
+                    f"dense.weights must have shape (n_in, n_out) = {expected}, not {shape}"
+                )
+            for key, size in zip(("n_in", "n_out"), shape, strict=True):
+                if not 1 <= size <= 65536:
+                    raise ValueError(
+                        f"dense.weights must have 1..65536 {key} (shape {shape}), not {size}"
+                    )
+            values["n_in"], values["n_out"] = shape
+            fit_weights(self, "weights", self.weight_format, values["strict"], "(i, j)")
+        else:
+            values["n_in"] = values["n_in"] or 1
+            values["n_out"] = values["n_out"] or 1
+        if values["max_events"] is None:
+            values["max_events"] = values["n_in"]
+        n_out = values["n_out"]
+        if values["lanes"] is None:
+            values["lanes"] = max(1, min(n_out, WORD_BITS // values["weight_bits"]))
+        elif values["lanes"] > n_out:
+            raise ValueError(
+                f"dense.lanes must be an int in 1..n_out = {n_out}, not {values['lanes']}"
+            )
+
+    # -- derived sizes ----------------------------------------------------------------------
+    @property
+    def weight_format(self) -> FixedFormat:
+        """The format of a weight: signed ``weight_bits``."""
+        return FixedFormat(self.weight_bits, 0, True)
+
+    @property
+    def sum_width(self) -> int:
+        """Bits of an accumulator: exact for ``max_events`` events of any weights."""
+        return sum_width(self.weight_bits, self.max_events)
+
+    @property
+    def words_per_row(self) -> int:
+        """Weight memory words per source neuron, ``ceil(n_out / lanes)``."""
+        return math.ceil(self.n_out / self.lanes)
+
+    @property
+    def in_addr_width(self) -> int:
+        """Bits of a source address (the AER event's ``addr``)."""
+        return bits_for(self.n_in - 1)
+
+    @property
+    def flush_cycles(self) -> int:
+        """Cycles from the ``flush`` strobe to ``done``, both included, with no event in flight."""
+        return self.n_out + 6
+
+    @property
+    def out_port(self) -> Port:
+        """The readout value handed to the target population (``out_data``'s port)."""
+        return Port("out", self.acc_bits, True, "readout current")
+
+    def weight_matrix(self) -> np.ndarray:
+        """Return the weights as an ``(n_in, n_out)`` ``int64`` array (zeros if ``None``)."""
+        if self.weights is None:
+            return np.zeros((self.n_in, self.n_out), dtype=np.int64)
+        return self.weights.array.copy()
+
+    def pack_word(self, lanes) -> int:
+        """Return the ``w_data`` word holding the weights ``lanes`` (``lanes`` ints; 0-padded)."""
+        values = list(lanes)
+        if len(values) > self.lanes:
+            raise ValueError(f"dense word holds {self.lanes} weights, not {len(values)}")
+        fmt, wb = self.weight_format, self.weight_bits
+        word = 0
+        for lane, value in enumerate(values):
+            word |= (fmt.check(f"dense weight (lane {lane})", value) & ((1 << wb) - 1)) << (
+                lane * wb
+            )
+        return word
+
+    def unpack_word(self, word: int) -> list[int]:
+        """Return the ``lanes`` signed weights of a ``w_data`` word."""
+        wb = self.weight_bits
+        fmt = FixedFormat(wb, 0, True, "wrap")
+        return [fmt.fit_int((word >> (lane * wb)) & ((1 << wb) - 1)) for lane in range(self.lanes)]
+
+    def packed_words(self, weights=None) -> list[int]:
+        """Return the weight memory's words for ``weights`` (default: this layer's), row-major."""
+        w = self.weight_matrix() if weights is None else np.asarray(weights, dtype=np.int64)
+        lanes, wb, r = self.lanes, self.weight_bits, self.words_per_row
+        padded = np.zeros((self.n_in, r * lanes), dtype=np.int64)
+        padded[:, : self.n_out] = w
+        raw = (padded & ((1 << wb) - 1)).reshape(self.n_in * r, lanes).astype(object)
+        words = np.zeros(self.n_in * r, dtype=object)
+        for lane in range(lanes):
+            words += raw[:, lane] << (lane * wb)
+        return words.tolist()
+
+    # -- the contract -------------------------------------------------------------------------
+    @property
+    def ports(self):
+        wb, lanes = self.weight_bits, self.lanes
+        return {
+            "aer": StreamPort("in", event_layout(self.in_addr_width), "source address-events"),
+            "flush": Port("in", 1, False, "strobe: read out and clear the step's currents"),
+            "busy": Port("out", 1, False, "an event is in the pipeline or a flush runs"),
+            "done": Port("out", 1, False, "one cycle after the last readout write"),
+            "out_addr": Port("out", bits_for(self.n_out - 1), False, "readout target"),
+            "out_data": self.out_port,
+            "out_we": Port("out", 1, False, "readout write strobe"),
+            "w_addr": Port(
+                "in", bits_for(self.n_in * self.words_per_row - 1), False, "weight word address"
+            ),
+            "w_data": Port("in", lanes * wb, False, f"{lanes} weights of {wb} bits"),
+            "w_we": Port("in", 1, False, "weight write enable (ignored while busy)"),
+            "overrun": Port("out", 1, False, "sticky: a step had more than max_events events"),
+            "bad_addr": Port("out", 1, False, "sticky: an event addressed a source >= n_in"),
+        }
+
+    def model(self, n=1):
+        if n != 1:
+            raise ValueError(f"dense models one layer: n must be 1, not {n!r}")
+        return DenseSynapseModel(self)
+
+    def create(self):
+        return DenseSynapseGateware(self)
+
+
+class DenseSynapseModel:
+    """Bit-true model of a :class:`DenseSynapse`, one call of :meth:`step` per timestep.
+
+    It holds the weights (those of the parameters after :meth:`reset`; :meth:`write_word`
+    changes them as ``w_*`` does) and the sticky flags. :meth:`step` and :meth:`run` return
+    the readout currents, as the gateware's flush writes them.
+    """
+
+    def __init__(self, synapse: DenseSynapse):
+        self._syn = synapse
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the configured state: the parameters' weights, flags low."""
+        self._w = self._syn.weight_matrix()
+        self._cache: dict = {}
+        self.overrun = False
+        self.bad_addr = False
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The current weights, ``(n_in, n_out)`` ``int64`` (a copy)."""
+        return self._w.copy()
+
+    def write_word(self, addr: int, word: int) -> None:
+        """Write weight word ``addr`` (``i * words_per_row + k``) as ``w_*`` does."""
+        syn = self._syn
+        if not 0 <= addr < syn.n_in * syn.words_per_row:
+            raise ValueError(
+                f"dense weight word address must be in 0..{syn.n_in * syn.words_per_row - 1}, "
+                f"not {addr!r}"
+            )
+        i, k = divmod(int(addr), syn.words_per_row)
+        for lane, value in enumerate(syn.unpack_word(int(word))):
+            j = k * syn.lanes + lane
+            if j < syn.n_out:
+                self._w[i, j] = value
+        self._cache.clear()
+
+    def _counts(self, spikes, what) -> np.ndarray:
+        arr = np.asarray(spikes)
+        if arr.dtype == np.bool_:
+            arr = arr.astype(np.int64)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"dense {what} must be an integer array, not dtype {arr.dtype}")
+        n_in = self._syn.n_in
+        if arr.shape[-1:] != (n_in,):
+            raise ValueError(
+                f"dense {what} must have {n_in} source(s) on the last axis, not shape {arr.shape}"
+            )
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"dense {what} must count events (>= 0), not {int(arr.min())}")
+        return arr
+
+    def _readout(self, sums: np.ndarray, totals) -> np.ndarray:
+        syn = self._syn
+        if np.any(np.asarray(totals) > syn.max_events):
+            self.overrun = True
+        return readout_np(sums, syn.sum_width, syn.acc_bits, syn.overflow)
+
+    def step(self, spikes) -> np.ndarray:
+        """Run one timestep; return the ``(n_out,)`` readout currents.
+
+        ``spikes`` is ``(n_in,)``: the events of each source in the step (0/1 from a neuron
+        core; larger counts add the row that many times, as repeated events do).
+        """
+        counts = self._counts(spikes, "spikes")
+        if counts.ndim != 1:
+            raise ValueError(
+                f"dense spikes must have shape ({self._syn.n_in},), not {counts.shape}"
+            )
+        idx = np.flatnonzero(counts)
+        rows = self._w[idx]
+        if idx.size and counts[idx].max() > 1:
+            rows = rows * counts[idx, None]
+        sums = np.add.reduce(rows, axis=0, dtype=np.int64)
+        return self._readout(sums, counts.sum(dtype=np.int64))
+
+    def step_events(self, addrs) -> np.ndarray:
+        """Run one timestep from its events (source addresses, in any order); return currents.
+
+        Addresses ``>= n_in`` (up to the address width) are dropped and raise ``bad_addr``,
+        as in the gateware.
+        """
+        addrs = np.asarray(addrs, dtype=np.int64).reshape(-1)
+        syn = self._syn
+        if addrs.size and (addrs.min() < 0 or addrs.max() >= 1 << syn.in_addr_width):
+            bad = addrs[(addrs < 0) | (addrs >= 1 << syn.in_addr_width)][0]
+            raise ValueError(
+                f"dense event address must fit unsigned {syn.in_addr_width}-bit, not {int(bad)}"
+            )
+        good = addrs < syn.n_in
+        if not good.all():
+            self.bad_addr = True
+        return self.step(np.bincount(addrs[good], minlength=syn.n_in))
+
+    def run(self, spikes) -> np.ndarray:
+        """Run ``T`` timesteps at once: ``spikes`` ``(T, n_in)`` -> currents ``(T, n_out)``.
+
+        The same as ``T`` calls of :meth:`step`, computed as one matrix product (exact: in
+        float32 or float64 when every partial sum fits the mantissa, else in int64, whose
+        wrap-around is harmless because the accumulator keeps only its low bits).
+        """
+        counts = self._counts(spikes, "spikes")
+        if counts.ndim != 2:
+            raise ValueError(
+                f"dense spikes must have shape (T, {self._syn.n_in}), not {counts.shape}"
+            )
+        totals = counts.sum(axis=1, dtype=np.int64)
+        bound = (int(totals.max()) if totals.size else 0) * self._max_abs()
+        if bound < 1 << 24:
+            dtype = np.float32
+        elif bound < 1 << 53:
+            dtype = np.float64
+        else:
+            dtype = np.int64
+        sums = np.matmul(counts.astype(dtype), self._weights_as(dtype))
+        if dtype is not np.int64:
+            sums = sums.astype(np.int64)
+        return self._readout(sums, totals)
+
+    def _max_abs(self) -> int:
+        if "max_abs" not in self._cache:
+            self._cache["max_abs"] = int(np.abs(self._w).max()) if self._w.size else 0
+        return self._cache["max_abs"]
+
+    def _weights_as(self, dtype) -> np.ndarray:
+        key = np.dtype(dtype).name
+        if key not in self._cache:
+            self._cache[key] = self._w.astype(dtype)
+        return self._cache[key]
+
+
+class DenseSynapseGateware(Gateware):
+    """Gateware of :class:`DenseSynapse` (ports as in its Members section).
+
+    The accumulation pipeline has three stages: issue (the weight word's and the accumulator
+    word's addresses), read (the memories' outputs, registered) and add-and-write-back. The
+    accumulator memory is read two cycles before it is written, so when a row is one or two
+    words long an event may read a word the one or two before it have not written yet: the
+    sums of those are forwarded (only then; longer rows never revisit a word so soon). The
+    flush uses the same three stages to read each accumulator, saturate it into ``out_data``
+    and write zero back.
+    """
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        n_in, n_out, lanes, rows = p.n_in, p.n_out, p.lanes, p.words_per_row
+        width = p.sum_width
+        w_layout = data.ArrayLayout(signed(p.weight_bits), lanes)
+        a_layout = data.ArrayLayout(signed(width), lanes)
+
+        m.submodules.weight_mem = weight_mem = Memory(
+            shape=unsigned(w_layout.size), depth=n_in * rows, init=p.packed_words()
+        )
+        m.submodules.acc_mem = acc_mem = Memory(shape=unsigned(a_layout.size), depth=rows, init=[])
+        w_rd, w_wr = weight_mem.read_port(), weight_mem.write_port()
+        a_rd, a_wr = acc_mem.read_port(), acc_mem.write_port()
+
+        accum, drain, sweep, tail = range(4)
+        phase = Signal(2)  # accum: events; drain: wait for the pipeline; sweep/tail: readout
+        busy = Signal()
+        # issue stage: the row of the current event
+        active = Signal()
+        w_addr = Signal(range(n_in * rows))
+        k = Signal(range(rows))
+        last_word = k == rows - 1
+        # readout sweep counters: target j is lane `lane` of accumulator word `sk`
+        j = Signal(range(n_out))
+        sk = Signal(range(rows))
+        lane = Signal(range(lanes))
+        # read stage (memory outputs available)
+        m_valid, m_sweep, m_k = Signal(), Signal(), Signal(range(rows))
+        m_j, m_lane, m_clear = Signal(range(n_out)), Signal(range(lanes)), Signal()
+        # add stage
+        c_valid, c_sweep, c_k = Signal(), Signal(), Signal(range(rows))
+        c_j, c_lane, c_clear = Signal(range(n_out)), Signal(range(lanes)), Signal()
+        c_w = Signal(w_layout)
+        c_a = Signal(a_layout)
+        total = Signal(a_layout)  # the new sums of the accumulator word in the add stage
+
+        # -- input and issue --------------------------------------------------------------
+        addr = self.aer.payload.addr
+        ready = (phase == accum) & (~active | last_word)
+        accept = self.aer.valid & ready
+        good = addr < n_in if n_in < 1 << p.in_addr_width else C(1, 1)
+        m.d.comb += self.aer.ready.eq(ready)
+        with m.If(active):
+            m.d.sync += [w_addr.eq(w_addr + 1), k.eq(k + 1)]
+            with m.If(last_word):
+                m.d.sync += active.eq(0)
+        with m.If(accept & good):
+            m.d.sync += [active.eq(1), w_addr.eq(addr * rows), k.eq(0)]
+        with m.If(accept & ~good):
+            m.d.sync += self.bad_addr.eq(1)
+
+        # events per step, for the overrun flag
+        count = Signal(range(p.max_events + 1))
+        with m.If(accept & good):
+            with m.If(count == p.max_events):
+                m.d.sync += self.overrun.eq(1)
+            with m.Else():
+                m.d.sync += count.eq(count + 1)
+
+        # -- phases -----------------------------------------------------------------------
+        empty = ~active & ~m_valid & ~c_valid
+        sweeping = phase == sweep
+        m.d.sync += self.done.eq(0)
+        with m.Switch(phase):
+            with m.Case(accum), m.If(self.flush):
+                m.d.sync += phase.eq(drain)
+            with m.Case(drain), m.If(empty):
+                m.d.sync += [phase.eq(sweep), j.eq(0), sk.eq(0), lane.eq(0), count.eq(0)]
+            with m.Case(sweep):
+                m.d.sync += j.eq(j + 1)
+                with m.If(lane == lanes - 1):
+                    m.d.sync += [lane.eq(0), sk.eq(sk + 1)]
+                with m.Else():
+                    m.d.sync += lane.eq(lane + 1)
+                with m.If(j == n_out - 1):
+                    m.d.sync += phase.eq(tail)
+            with m.Case(tail), m.If(self.out_we & (self.out_addr == n_out - 1)):
+                m.d.sync += [phase.eq(accum), self.done.eq(1)]
+        m.d.comb += [busy.eq(active | m_valid | c_valid | (phase != accum)), self.busy.eq(busy)]
+
+        # -- memories -----------------------------------------------------------------------
+        m.d.comb += [w_rd.addr.eq(w_addr), a_rd.addr.eq(k)]
+        with m.If(sweeping):
+            m.d.comb += a_rd.addr.eq(sk)
+        m.d.comb += [
+            w_wr.addr.eq(self.w_addr),
+            w_wr.data.eq(self.w_data),
+            w_wr.en.eq(self.w_we & ~busy),
+        ]
+
+        # -- read stage -> add stage ----------------------------------------------------------
+        m.d.sync += [
+            m_valid.eq(active),
+            m_sweep.eq(sweeping),
+            m_k.eq(a_rd.addr),
+            m_j.eq(j),
+            m_lane.eq(lane),
+            m_clear.eq((lane == lanes - 1) | (j == n_out - 1)),
+            c_valid.eq(m_valid),
+            c_sweep.eq(m_sweep),
+            c_k.eq(m_k),
+            c_j.eq(m_j),
+            c_lane.eq(m_lane),
+            c_clear.eq(m_clear),
+            c_w.eq(w_rd.data),
+            c_a.eq(a_rd.data),
+        ]
+
+        # Forwarding: the add stage's word was read before the one or two add stages before it
+        # wrote theirs. Only rows of one or two words come back to a word that soon.
+        before = c_a
+        if rows <= 2:
+            f1_valid, f1_k, f1_sum = Signal(), Signal(range(rows)), Signal(a_layout)
+            f2_valid, f2_k, f2_sum = Signal(), Signal(range(rows)), Signal(a_layout)
+            c_fwd1, c_fwd2 = Signal(), Signal()
+            m.d.sync += [
+                f1_valid.eq(c_valid),
+                f1_k.eq(c_k),
+                f1_sum.eq(total),
+                f2_valid.eq(f1_valid),
+                f2_k.eq(f1_k),
+                f2_sum.eq(f1_sum),
+                # decided one stage early, from registers: which add stage wrote this word last
+                c_fwd1.eq(m_valid & c_valid & (m_k == c_k)),
+                c_fwd2.eq(m_valid & f1_valid & (m_k == f1_k)),
+            ]
+            before = Signal(a_layout)
+            with m.If(c_fwd1):
+                m.d.comb += before.eq(f1_sum)
+            with m.Elif(c_fwd2):
+                m.d.comb += before.eq(f2_sum)
+            with m.Else():
+                m.d.comb += before.eq(c_a)
+        for lane_index in range(lanes):
+            m.d.comb += total[lane_index].eq(before[lane_index] + c_w[lane_index])
+
+        # -- add stage: write back (or clear), readout ----------------------------------------
+        m.d.comb += [a_wr.addr.eq(c_k), a_wr.en.eq(c_valid | (c_sweep & c_clear))]
+        with m.If(~c_sweep):
+            m.d.comb += a_wr.data.eq(total)
+        m.d.sync += [
+            self.out_we.eq(c_sweep),
+            self.out_addr.eq(c_j),
+            self.out_data.eq(readout_hdl(c_a[c_lane], p.acc_bits, p.overflow)),
+        ]
+        return m
+
+
+@hookimpl
+def neurogate_register_components():
+    return [DenseSynapse]
