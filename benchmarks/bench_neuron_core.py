@@ -1,28 +1,37 @@
 #!/usr/bin/env python3
 """Synthesise the time-multiplexed neuron core for the iCE40 UP5K with YoWASP; area and Fmax.
 
-For each configuration (kernel, neurons, memory) this writes the core's Verilog (with a
-platform, so ``memory="spram"`` instantiates ``SB_SPRAM256KA``), runs Yosys ``synth_ice40`` on
-the core alone (LUT4, carry, flip-flops, EBR, SPRAM) and nextpnr-ice40 for the UP5K-SG48 on the
+For each configuration (kernel, neurons, memory, per-neuron parameters) this writes the core's
+Verilog (with a platform, so ``memory="spram"`` instantiates ``SB_SPRAM256KA``), runs Yosys
+``synth_ice40`` on the core alone (LUT4, carry, flip-flops, DSP, EBR, SPRAM; ``-dsp`` for the
+configurations that multiply by a runtime value) and nextpnr-ice40 for the UP5K-SG48 on the
 core inside a harness that drives every input from a shift register and registers the XOR of
 every output, so every timed path starts and ends at a flip-flop. The core updates one neuron
-per clock, so a timestep takes ``n_neurons + 3`` cycles: the table also gives the timestep rate
-at Fmax.
+per clock, so a timestep takes ``n_neurons + 4`` cycles: the table also gives the timestep rate
+at Fmax. Per-neuron parameters are initialised with seeded random values (the contents do not
+change the area).
 
-    python benchmarks/bench_neuron_core.py                  # lif_shift 16-bit, EBR and SPRAM
-    python benchmarks/bench_neuron_core.py --seeds 3 --json core.json
+    python benchmarks/bench_neuron_core.py                  # every configuration below
+    python benchmarks/bench_neuron_core.py --only lif --seeds 3 --json core.json
 
-Measured (Yosys and nextpnr from YoWASP, best of 2 seeds; four-stage core, N + 4 cycles/step;
-after lif_shift compares the exact sum with its threshold in saturate mode):
+Measured (Yosys 0.70 and nextpnr-ice40 0.11 from YoWASP, best of 2 seeds; commit edd89a5):
 
-  configuration                                neurons  LUT4 carry   FF EBR SPRAM Fmax MHz step kHz
-  lif_shift 16-bit, EBR, most that fit            3584   387    63  228  29     0     43.0    11.99
-  lif_shift 16-bit, SPRAM, 4096                   4096   301    74  157   1     3     42.9    10.47
-  lif_shift 16-bit, SPRAM, 16384                 16384   320    78  171   1     3     43.0     2.63
+  configuration                                neurons  LUT4 carry   FF DSP EBR SPRAM  MHz  step kHz
+  lif_shift 16-bit, EBR, most that fit            3584   389    63  228   0  29     0  40.6    11.31
+  lif_shift 16-bit, SPRAM, 4096                   4096   301    74  157   0   1     3  42.6    10.39
+  lif_shift 16-bit, SPRAM, 16384                 16384   320    78  171   0   1     3  42.8     2.61
+  lif_shift 16-bit wrap, EBR, most that fit       3584   363    43  228   0  29     0  43.3    12.06
+  lif_shift 16-bit wrap, SPRAM, 16384            16384   300    58  171   0   1     3  43.5     2.65
+  lif 16-bit, per-neuron leak/gain, EBR           1792   685   112  330   2  29     0  33.0    18.38
+  lif 16-bit, per-neuron leak/gain, SPRAM+EBR     3584   577   123  269   2  29     3  32.2     8.98
 
 The issue's target for the UP5K core, at least 16,384 LIF neurons at one update per clock and at
 least 40 MHz, is met by the SPRAM configuration (a 2.6 kHz timestep at Fmax). The critical path
 is the kernel's update between two registers (the memories' outputs are registered first).
+Per-neuron leak_k and gain_k (32 bits) fit 1792 neurons in EBR and 3584 with the state in SPRAM
+(the parameters take 28 EBR); 16384 neurons leave room for 6 bits of parameters in EBR. The lif
+rows use two SB_MAC16, whose combinational delay nextpnr-ice40 does not time (see the caveat in
+benchmarks/README.md): their Fmax is optimistic.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from amaranth.back import verilog
 from amaranth.hdl import Elaboratable, Module, Signal, Value
 
@@ -43,18 +53,28 @@ from bench_synth import place_route, yosys
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
 
-# (label, kernel parameters, n_neurons or None for the most that fit, memory)
+RUNTIME_LIF = ("lif", {"leak_k": None, "gain_k": None})
+PER_NEURON = ("leak_k", "gain_k")
+# (label, (kernel, kernel parameters), n_neurons or None for the most that fit, memory,
+#  input ports held as per-neuron parameters, Yosys -dsp)
 CONFIGS = [
-    ("lif_shift 16-bit, EBR, most that fit", {"data_width": 16}, None, "ebr"),
-    ("lif_shift 16-bit, SPRAM, 4096", {"data_width": 16}, 4096, "spram"),
-    ("lif_shift 16-bit, SPRAM, 16384", {"data_width": 16}, 16384, "spram"),
-    ("lif_shift 16-bit wrap, EBR, most that fit", {"overflow": "wrap"}, None, "ebr"),
-    ("lif_shift 16-bit wrap, SPRAM, 16384", {"overflow": "wrap"}, 16384, "spram"),
-]
+    ("lif_shift 16-bit, EBR, most that fit", ("lif_shift", {}), None, "ebr", (), False),
+    ("lif_shift 16-bit, SPRAM, 4096", ("lif_shift", {}), 4096, "spram", (), False),
+    ("lif_shift 16-bit, SPRAM, 16384", ("lif_shift", {}), 16384, "spram", (), False),
+    ("lif_shift 16-bit wrap, EBR, most that fit", ("lif_shift", {"overflow": "wrap"}), None,
+     "ebr", (), False),
+    ("lif_shift 16-bit wrap, SPRAM, 16384", ("lif_shift", {"overflow": "wrap"}), 16384, "spram",
+     (), False),
+    ("lif 16-bit, per-neuron leak/gain, EBR, most that fit", RUNTIME_LIF, None, "ebr",
+     PER_NEURON, True),
+    ("lif 16-bit, per-neuron leak/gain, SPRAM + EBR params, most", RUNTIME_LIF, None, "spram",
+     PER_NEURON, True),
+]  # fmt: skip
 CELLS = {
     "lut4": ("SB_LUT4",),
     "carry": ("SB_CARRY",),
     "ff": ("SB_DFF",),
+    "dsp": ("SB_MAC16",),
     "ebr": ("SB_RAM40_4K",),
     "spram": ("SB_SPRAM256KA",),
 }
@@ -75,7 +95,13 @@ class Harness(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         dut = m.submodules.dut = self.dut
-        ins = [dut.step, dut.in_addr, dut.in_data, dut.in_we, dut.rd_addr, dut.aer.ready]
+        members = dut.signature.members
+        ins = [dut.step]
+        if "in_we" in members:  # (not when per-neuron parameters take every input port)
+            ins += [dut.in_addr, dut.in_data, dut.in_we]
+        ins += [dut.rd_addr, dut.aer.ready]
+        if "par_we" in members:
+            ins += [dut.par_addr, dut.par_data, dut.par_we]
         outs = [dut.busy, dut.done, dut.rd_data, dut.aer.valid, dut.aer.payload]
         width = sum(Value.cast(v).shape().width for v in ins)
         chain = Signal(width)
@@ -92,13 +118,15 @@ class Harness(Elaboratable):
         return m
 
 
-def synthesise(label, core: NeuronCore, workdir: Path, seeds: int, freq: float) -> dict:
+def synthesise(
+    label, core: NeuronCore, workdir: Path, seeds: int, freq: float, dsp: bool = False
+) -> dict:
     t0 = time.perf_counter()
     platform = _Platform()
     (workdir / "dut.v").write_text(
         verilog.convert(core.create(), name="dut", platform=platform, emit_src=False)
     )
-    yosys(workdir, "dut.v", "dut", "up5k", False, "stat")
+    yosys(workdir, "dut.v", "dut", "up5k", dsp, "stat")
     cells = json.loads((workdir / "stat.json").read_text())["modules"]["\\dut"]["num_cells_by_type"]
     area = {
         col: sum(v for k, v in cells.items() if k.startswith(prefixes))
@@ -109,13 +137,15 @@ def synthesise(label, core: NeuronCore, workdir: Path, seeds: int, freq: float) 
         top, name="top", platform=platform, ports=[top.sin, top.sout], emit_src=False
     )
     (workdir / "top.v").write_text(text)
-    yosys(workdir, "top.v", "top", "up5k", False, "json")
+    yosys(workdir, "top.v", "top", "up5k", dsp, "json")
     fmax = place_route(workdir, "up5k", seeds, freq, label)
     best = max(fmax) if fmax else None
     return {
         "label": label,
         "core": repr(core),
         "neurons": core.n_neurons,
+        "param_blocks": core.param_blocks(),
+        "dsp_allowed": dsp,
         **area,
         "fmax_mhz": best,
         "cycles_per_step": core.cycles_per_step,
@@ -130,19 +160,28 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=2, help="nextpnr seeds (best Fmax reported)")
     parser.add_argument("--freq", type=float, default=60.0, help="nextpnr target, MHz")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--only", default="", help="run the configurations whose label has this")
     args = parser.parse_args(argv)
     rows = []
-    print(f"{'configuration':44} {'neurons':>7} {'LUT4':>5} {'carry':>5} {'FF':>4} "
+    print(f"{'configuration':60} {'neurons':>7} {'LUT4':>5} {'carry':>5} {'FF':>4} {'DSP':>3} "
           f"{'EBR':>3} {'SPRAM':>5} {'Fmax MHz':>8} {'step kHz':>8}")  # fmt: skip
-    for label, params, n, memory in CONFIGS:
-        kernel = ng.component("lif_shift", **params)
-        n = n or NeuronCore.max_neurons(kernel, memory)
-        core = NeuronCore(kernel, n, memory=memory)
+    rng = np.random.default_rng(1)
+    for label, (name, kernel_params), n, memory, keys, dsp in CONFIGS:
+        if args.only not in label:
+            continue
+        kernel = ng.component(name, **kernel_params)
+        n = n or NeuronCore.max_neurons(kernel, memory, keys)
+        ports = kernel.input_ports()
+        params = {
+            key: rng.integers(ports[key].format.min, ports[key].format.max + 1, size=n)
+            for key in keys
+        }
+        core = NeuronCore(kernel, n, memory=memory, params=params)
         with tempfile.TemporaryDirectory() as tmp:
-            r = synthesise(label, core, Path(tmp), args.seeds, args.freq)
+            r = synthesise(label, core, Path(tmp), args.seeds, args.freq, dsp)
         rows.append(r)
-        print(f"{label:44} {r['neurons']:7} {r['lut4']:5} {r['carry']:5} {r['ff']:4} "
-              f"{r['ebr']:3} {r['spram']:5} {r['fmax_mhz'] or 0:8.1f} "
+        print(f"{label:60} {r['neurons']:7} {r['lut4']:5} {r['carry']:5} {r['ff']:4} "
+              f"{r['dsp']:3} {r['ebr']:3} {r['spram']:5} {r['fmax_mhz'] or 0:8.1f} "
               f"{r['timestep_khz'] or 0:8.2f}", flush=True)  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
