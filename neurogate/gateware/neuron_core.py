@@ -537,6 +537,8 @@ class NeuronCoreGateware(wiring.Component):
         High while a timestep runs.
     done : out, 1
         High for one cycle when a timestep has finished.
+    idle : out, 1
+        High when no timestep runs and the spike FIFO is empty: every event sent.
     in_addr : in, ``addr_width``
         Neuron whose input word ``in_data`` is written when ``in_we`` is high; present only if
         the input word is not empty (``params`` may take every input port).
@@ -562,7 +564,7 @@ class NeuronCoreGateware(wiring.Component):
     def __init__(self, core: NeuronCore):
         self._core = core
         aw = core.addr_width
-        members = {"step": In(1), "busy": Out(1), "done": Out(1)}
+        members = {"step": In(1), "busy": Out(1), "done": Out(1), "idle": Out(1)}
         if core.input_layout.size:
             members.update({"in_addr": In(aw), "in_data": In(core.input_layout), "in_we": In(1)})
         if core.params:
@@ -658,6 +660,7 @@ class NeuronCoreGateware(wiring.Component):
             self.aer.payload.addr.eq(fifo.r_data),
             fifo.r_en.eq(self.aer.ready),
             self.busy.eq(busy_out),
+            self.idle.eq(~busy_out & (fifo.level == 0)),
         ]
         m.d.sync += [
             s1_valid.eq(issue),

@@ -105,7 +105,7 @@ def _progress_bar(total: int, desc: str, enabled: bool | None):
 
 
 def run(
-    target: Component,
+    target,
     inputs: Mapping | None = None,
     backend: str = "model",
     *,
@@ -118,10 +118,14 @@ def run(
 
     Row ``t`` of every output is the value after step ``t``, whatever the backend and latency.
 
+    A :class:`~neurogate.core.network.Network` runs the same way on ``"model"`` and
+    ``"pysim"`` (:mod:`neurogate.sim.network`); it returns ``{population: {"spike": (T, n),
+    field: (T, n)}}``.
+
     Parameters
     ----------
-    target : Component
-        The component to simulate.
+    target : Component or Network
+        The component (or network) to simulate.
     inputs : dict
         ``{input_port: int array (T, n) or (T,)}``.
     backend : str
@@ -133,6 +137,10 @@ def run(
     vcd : str, optional
         Write a waveform to this path (gateware backends).
     """
+    from neurogate.core.network import Network
+
+    if isinstance(target, Network):
+        return _run_network(target, inputs, backend, steps, vcd)
     if n is None:
         n = _instances(inputs)
     arrays, steps = check_inputs(target, inputs, steps, n)
@@ -143,6 +151,17 @@ def run(
     with _progress_bar(total, f"{backend} {target.name}", progress) as bar:
         tick = None if bar is None else (lambda k: bar.update(k * n))
         return impl.run(target, arrays, steps, n, progress=tick, vcd=vcd)
+
+
+def _run_network(net, inputs, backend, steps, vcd):
+    """``run`` for a :class:`~neurogate.core.network.Network`: its model or its gateware."""
+    if backend == "model":
+        return net.model().run(inputs, steps)
+    if backend == "pysim":
+        from .network import run_pysim
+
+        return run_pysim(net, inputs, steps, vcd=vcd)
+    raise ValueError(f"a network runs on the 'model' and 'pysim' backends, not {backend!r}")
 
 
 @dataclass

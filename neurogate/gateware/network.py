@@ -1,0 +1,230 @@
+"""Gateware of a whole :class:`~neurogate.core.network.Network`: cores, synapses and a sequencer.
+
+:class:`NetworkGateware` builds one :class:`~neurogate.gateware.neuron_core.NeuronCore` per
+population (state in block RAM, one neuron update per clock) and one synapse gateware per
+spike connection, wires each population's ``aer`` stream to the synapses it feeds (a fork:
+an event is transferred when every consumer is ready) and each synapse's readout into its
+target core's input memory, and sequences a timestep:
+
+1. **host phase** (``busy`` low): the host writes the value inputs of the step into the input
+   memories of the populations they drive (``<population>_in_addr/_in_data/_in_we``) and pushes
+   the address-events of the step's spike inputs (``<input>_aer`` streams); they accumulate in
+   the synapses they feed;
+2. **fire**: a ``step`` strobe starts every core at once; each updates its neurons from its
+   input memory and sends its spikes, as address-events, into its synapses;
+3. **route**: when every core is done, its spike FIFO empty and every synapse idle, every
+   synapse is flushed: its accumulated currents are written into the target core's input
+   memory (replacing the previous step's), where the next timestep reads them;
+4. ``done`` is high for one cycle; ``busy`` falls.
+
+This is exactly the model's timestep (:mod:`neurogate.core.network`): a spike connection has
+a one-step delay (the spikes of step ``t`` are routed during step ``t`` and integrated in step
+``t + 1``), and a value input with delay ``d`` is the host writing the input of step
+``t - d`` before step ``t``.
+
+Supported networks (anything else is a :class:`~neurogate.core.network.NetworkError` naming
+the place): every connection from a spike source goes through a synapse component with
+gateware (``dense``) and has ``delay=1``; each population has at most one incoming connection
+(a synapse or a value input); the population's other input ports take their
+``port_values`` (per-neuron parameter memory, initialised in the bitstream) or 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth.hdl import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from neurogate.core.network import Network, NetworkError
+from neurogate.gateware.aer import aer_signature
+from neurogate.gateware.neuron_core import NeuronCore
+
+__all__ = ["NetworkGateware", "plan"]
+
+
+def plan(net: Network, memory: str = "ebr") -> dict:
+    """Check that ``net`` can be built as gateware; return its cores and edges.
+
+    Returns ``{"cores": {population: NeuronCore}, "driver": {population: Connection or None},
+    "port": {population: driven input port or None}}``.
+    """
+    net.check()
+    incoming: dict[str, list] = {name: [] for name in net.populations}
+    for conn in net.connections:
+        incoming[conn.target].append(conn)
+        src = net.inputs.get(conn.source) or net.populations.get(conn.source)
+        where = f"connection {conn.source!r} -> {conn.target!r}"
+        if src.kind == "spike":
+            if conn.delay != 1:
+                raise NetworkError(
+                    f"{where}: the gateware routes spikes with a one-step delay; "
+                    f"delay={conn.delay} is only in the model"
+                )
+            if not hasattr(conn.synapse, "create") or "flush" not in conn.synapse.ports:
+                raise NetworkError(
+                    f"{where}: synapse {conn.synapse.name!r} has no flush/readout gateware "
+                    "(use 'dense')"
+                )
+    cores, driver, port = {}, {}, {}
+    for name, pop in net.populations.items():
+        edges = incoming[name]
+        if len(edges) > 1:
+            raise NetworkError(
+                f"population {name!r}: {len(edges)} incoming connections; the gateware takes "
+                "one per population (sum them in one synapse)"
+            )
+        driver[name] = edges[0] if edges else None
+        port[name] = edges[0].port if edges else None
+        params = {
+            key: np.full(pop.size, value, dtype=np.int64)
+            for key, value in pop.port_values.items()
+            if key != port[name]
+        }
+        try:
+            cores[name] = NeuronCore(pop.neuron, pop.size, memory=memory, params=params or None)
+        except (TypeError, ValueError) as exc:
+            raise NetworkError(f"population {name!r}: {exc}") from None
+        if port[name] is not None and port[name] not in cores[name].input_layout.members:
+            raise NetworkError(f"population {name!r}: port {port[name]!r} is not an input word")
+    return {"cores": cores, "driver": driver, "port": port}
+
+
+class NetworkGateware(wiring.Component):
+    """The gateware of ``net`` (see the module docstring).
+
+    Members
+    -------
+    step : in, 1
+        Strobe: start a timestep (ignored while ``busy``).
+    busy : out, 1
+        High from the cycle after ``step`` until the routing of the step has finished.
+    done : out, 1
+        High for one cycle at the end of a timestep.
+    <population>_in_addr, _in_data, _in_we : in
+        Input memory write port of a population driven by a value input (host phase only).
+    <input>_aer : in, stream
+        Address-events of a spike input (host phase).
+    <population>_rd_addr : in / <population>_rd_data : out
+        State read-back of a population (while not busy; data one cycle after the address).
+    """
+
+    def __init__(self, net: Network, memory: str = "ebr"):
+        self.network = net
+        self.plan = plan(net, memory)
+        members = {"step": In(1), "busy": Out(1), "done": Out(1)}
+        for name, core in self.plan["cores"].items():
+            conn = self.plan["driver"][name]
+            if conn is not None and conn.synapse is None:
+                members[f"{name}_in_addr"] = In(core.addr_width)
+                members[f"{name}_in_data"] = In(core.input_layout)
+                members[f"{name}_in_we"] = In(1)
+            members[f"{name}_rd_addr"] = In(core.addr_width)
+            members[f"{name}_rd_data"] = Out(core.state_layout)
+        for name, node in net.inputs.items():
+            if node.kind == "spike":
+                members[f"{name}_aer"] = In(aer_signature(max(1, (node.size - 1).bit_length())))
+        super().__init__(members)
+        self.cores = {name: core.create() for name, core in self.plan["cores"].items()}
+        self.synapses = [
+            conn.synapse.create() if conn.synapse is not None else None for conn in net.connections
+        ]
+
+    def elaborate(self, platform):
+        m = Module()
+        net = self.network
+        cores, syns = self.cores, self.synapses
+        for name, core in cores.items():
+            m.submodules[f"core_{name}"] = core
+            m.d.comb += [
+                core.rd_addr.eq(getattr(self, f"{name}_rd_addr")),
+                getattr(self, f"{name}_rd_data").eq(core.rd_data),
+            ]
+        for i, syn in enumerate(syns):
+            if syn is not None:
+                m.submodules[f"syn{i}"] = syn
+
+        # sources -> synapses: each source stream forks to every synapse it feeds
+        consumers: dict[str, list] = {}
+        for conn, syn in zip(net.connections, syns, strict=True):
+            if syn is not None:
+                consumers.setdefault(conn.source, []).append(syn)
+        for source in list(net.inputs) + list(net.populations):
+            if source in net.inputs and net.inputs[source].kind != "spike":
+                continue
+            src = getattr(self, f"{source}_aer") if source in net.inputs else cores[source].aer
+            sinks = consumers.get(source, [])
+            if not sinks:
+                m.d.comb += src.ready.eq(1)  # nobody listens: drain
+                continue
+            all_ready = Signal(name=f"{source}_all_ready")
+            ready = 1
+            for syn in sinks:
+                ready = ready & syn.aer.ready
+            m.d.comb += [all_ready.eq(ready), src.ready.eq(all_ready)]
+            for syn in sinks:
+                m.d.comb += [
+                    syn.aer.valid.eq(src.valid & all_ready),
+                    syn.aer.payload.addr.eq(src.payload.addr),
+                ]
+
+        # synapse readout -> target input memory; host writes for value-driven populations
+        for name, core in cores.items():
+            conn = self.plan["driver"][name]
+            if not hasattr(core, "in_we"):
+                continue
+            if conn is None:
+                continue
+            if conn.synapse is None:
+                m.d.comb += [
+                    core.in_addr.eq(getattr(self, f"{name}_in_addr")),
+                    core.in_data.eq(getattr(self, f"{name}_in_data")),
+                    core.in_we.eq(getattr(self, f"{name}_in_we")),
+                ]
+            else:
+                syn = syns[net.connections.index(conn)]
+                port = self.plan["port"][name]
+                fmt = net.populations[name].neuron.input_ports()[port].format  # saturating
+                m.d.comb += [
+                    core.in_addr.eq(syn.out_addr),
+                    getattr(core.in_data, port).eq(fmt.fit_value(syn.out_data)),
+                    core.in_we.eq(syn.out_we),
+                ]
+
+        # the sequencer
+        live = [s for s in syns if s is not None]
+        core_done = {name: Signal(name=f"{name}_done_seen") for name in cores}
+        syn_done = [Signal(name=f"syn{i}_done_seen") for i in range(len(live))]
+        quiet = 1
+        for name, core in cores.items():
+            quiet = quiet & (core_done[name] | core.done) & core.idle
+        for syn in live:
+            quiet = quiet & ~syn.busy
+        all_flushed = 1
+        for seen, syn in zip(syn_done, live, strict=True):
+            all_flushed = all_flushed & (seen | syn.done)
+        with m.FSM():
+            with m.State("IDLE"), m.If(self.step):
+                m.d.comb += [core.step.eq(1) for core in cores.values()]
+                m.d.sync += [seen.eq(0) for seen in core_done.values()]
+                m.d.sync += [seen.eq(0) for seen in syn_done]
+                m.next = "FIRE"
+            with m.State("FIRE"):
+                m.d.comb += self.busy.eq(1)
+                for name, core in cores.items():
+                    with m.If(core.done):
+                        m.d.sync += core_done[name].eq(1)
+                with m.If(quiet):
+                    m.d.comb += [syn.flush.eq(1) for syn in live]
+                    m.next = "ROUTE" if live else "DONE"
+            with m.State("ROUTE"):
+                m.d.comb += self.busy.eq(1)
+                for seen, syn in zip(syn_done, live, strict=True):
+                    with m.If(syn.done):
+                        m.d.sync += seen.eq(1)
+                with m.If(all_flushed):
+                    m.next = "DONE"
+            with m.State("DONE"):
+                m.d.comb += self.done.eq(1)
+                m.next = "IDLE"
+        return m

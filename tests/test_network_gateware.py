@@ -1,0 +1,145 @@
+"""A whole network as gateware (NeuronCores + dense synapses + sequencer) against its model."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import neurogate as ng
+from neurogate.core.network import Network, NetworkError
+from neurogate.sim.network import NetworkMismatchError, compare, run_pysim
+
+
+def _three_layer(rng, n_x=5, sizes=(4, 6, 3), acc_bits=None, rate=0.4, steps=12):
+    net = Network("three")
+    net.input("x", n_x)
+    net.input("b", sizes[0], kind="value", width=10, signed=True)
+    net.population("a", "if_neuron", sizes[0], threshold=int(rng.integers(20, 60)))
+    net.population("h", "lif_shift", sizes[1], threshold=int(rng.integers(30, 80)))
+    net.population("o", "if_neuron", sizes[2], threshold=int(rng.integers(30, 90)), reset="zero")
+    net.connect("b", "a", delay=int(rng.integers(0, 3)))
+    extra = {} if acc_bits is None else {"acc_bits": acc_bits}
+    net.connect("x", "h", "dense", weights=rng.integers(0, 60, size=(n_x, sizes[1])), **extra)
+    net.connect("h", "o", "dense", weights=rng.integers(-10, 50, size=(sizes[1], sizes[2])))
+    net.probe("h", "v")
+    net.probe("o", "v")
+    inputs = {
+        "x": (rng.random((steps, n_x)) < rate).astype(np.uint8),
+        "b": rng.integers(-10, 40, size=(steps, sizes[0])),
+    }
+    return net, inputs
+
+
+@pytest.mark.parametrize(
+    ("sizes", "acc_bits"),
+    [((4, 6, 3), None), ((1, 1, 1), None), ((3, 9, 5), 7), ((2, 5, 2), 6)],
+)
+def test_model_equals_pysim(rng_seed, sizes, acc_bits):
+    rng = np.random.default_rng(rng_seed)
+    net, inputs = _three_layer(rng, sizes=sizes, acc_bits=acc_bits)
+    result = compare(net, inputs, seed=rng_seed)
+    # the test must exercise something: spikes flow through both synapse layers
+    assert result["h"]["spike"].any() or not inputs["x"].any()
+
+
+def test_known_answer_chain():
+    """x -> (w=5) -> a (threshold 5) -> (w=5) -> b (threshold 10), by hand."""
+    net = Network("chain")
+    net.input("x", 2)
+    net.population("a", "if_neuron", 2, threshold=5)
+    net.population("b", "if_neuron", 2, threshold=10)
+    net.connect("x", "a", "dense", weights=[[5, 0], [0, 5]])
+    net.connect("a", "b", "dense", weights=[[5, 0], [0, 5]])
+    net.probe("b", "v")
+    x = [[1, 0], [1, 0], [0, 1], [0, 0], [0, 0]]
+    got = ng.sim.run(net, {"x": x}, backend="pysim")
+    # a fires one step after each x spike; b gets 5 per a-spike one step later, fires at 10
+    assert got["a"]["spike"].astype(int).tolist() == [[0, 0], [1, 0], [1, 0], [0, 1], [0, 0]]
+    assert got["b"]["spike"].astype(int).tolist() == [[0, 0], [0, 0], [0, 0], [1, 0], [0, 0]]
+    assert got["b"]["v"].tolist() == [[0, 0], [0, 0], [5, 0], [0, 0], [0, 5]]
+
+
+def test_design_file_runs_bit_exact(tmp_path, rng_seed):
+    rng = np.random.default_rng(rng_seed)
+    np.save(tmp_path / "w1.npy", rng.integers(-8, 40, size=(6, 5)))
+    (tmp_path / "net.toml").write_text(
+        """
+[inputs.spikes]
+size = 6
+
+[populations.hidden]
+neuron = "lif_shift"
+size = 5
+params = { threshold = 60 }
+probe = ["v"]
+
+[[connections]]
+from = "spikes"
+to = "hidden"
+synapse = "dense"
+params = { weights = "w1.npy" }
+"""
+    )
+    net = ng.load_design(tmp_path / "net.toml")
+    x = (rng.random((15, 6)) < 0.5).astype(np.uint8)
+    compare(net, {"spikes": x}, seed=rng_seed)
+
+
+class _BrokenIF(ng.NeuronKernel):
+    """if_neuron whose model forgets to reset (a deliberately wrong model)."""
+
+    name = "test_broken_if"
+
+    def state_fields(self):
+        return ng.component("if_neuron").state_fields()
+
+    def input_ports(self):
+        return ng.component("if_neuron").input_ports()
+
+    def update_np(self, state, inputs):
+        nxt, spike = ng.component("if_neuron", threshold=256).update_np(state, inputs)
+        return {"v": np.where(spike, np.minimum(state["v"] + inputs["current"], 2**15 - 1),
+                              nxt["v"])}, spike  # fmt: skip
+
+    def update_hdl(self, m, state, inputs):
+        return ng.component("if_neuron", threshold=256).update_hdl(m, state, inputs)
+
+
+def test_mismatch_is_reported_with_the_place():
+    net = Network("bad")
+    net.input("i", 2, kind="value", width=12, signed=True)
+    net.population("p", _BrokenIF(), 2)
+    net.connect("i", "p", delay=0)
+    net.probe("p", "v")
+    msg = "bad: model and pysim differ first at timestep 2, p.v[1]: model=300, pysim=44 (seed=0)"
+    with pytest.raises(NetworkMismatchError, match="^" + re.escape(msg) + "$"):
+        compare(net, {"i": [[10, 100], [10, 100], [10, 100]]})
+
+
+def test_unsupported_networks_are_named():
+    net = Network("n")
+    net.input("x", 2)
+    net.population("a", "if_neuron", 2)
+    net.connect("x", "a", "dense", weights=np.ones((2, 2), int), delay=0)
+    msg = (
+        "connection 'x' -> 'a': the gateware routes spikes with a one-step delay; "
+        "delay=0 is only in the model"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        run_pysim(net, {"x": [[0, 1]]})
+    net = Network("m")
+    net.input("x", 2)
+    net.input("y", 2, kind="value", width=4)
+    net.population("a", "if_neuron", 2)
+    net.connect("x", "a", "dense", weights=np.ones((2, 2), int))
+    net.connect("y", "a")
+    msg = (
+        "population 'a': 2 incoming connections; the gateware takes one per population "
+        "(sum them in one synapse)"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="pysim")
+    with pytest.raises(ValueError, match="runs on the 'model' and 'pysim' backends, not 'icarus'"):
+        ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="icarus")
