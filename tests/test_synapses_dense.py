@@ -269,6 +269,28 @@ def test_run_equals_steps_in_every_arithmetic(rng):
     assert model.overrun
 
 
+@pytest.mark.parametrize("weight_bits", [8, 16])
+def test_run_gathers_rows_when_the_input_is_sparse(rng, weight_bits):
+    # A wide layer and few events: run adds the selected rows step by step (the narrow int8 /
+    # int16 copy of the weights), not a matrix product; both must equal step and the reference.
+    w = random_weights(rng, 400, 300, weight_bits)
+    syn = ng.component("dense", weights=w, weight_bits=weight_bits, acc_bits=weight_bits + 2)
+    spikes = (rng.random((10, 400)) < 0.01).astype(np.uint8)
+    spikes[3] = 0  # a step without events
+    spikes[4, :5] = 3  # repeated events
+    model = syn.model()
+    batch = model.run(spikes)
+    assert "float32" not in model._cache  # the gather path ran
+    stepper = syn.model()
+    assert batch.tolist() == [stepper.step(row).tolist() for row in spikes]
+    wl = w.tolist()
+    for t in (0, 4):
+        events = [i for i in range(400) for _ in range(int(spikes[t, i]))]
+        assert batch[t].tolist() == reference_step(
+            wl, events, weight_bits, 400, weight_bits + 2, "saturate"
+        )
+
+
 def test_model_write_word_and_reset():
     syn = ng.component("dense", weights=[[1, 2, 3], [4, 5, 6]], weight_bits=8)  # 2 lanes
     model = syn.model()
@@ -518,3 +540,62 @@ def test_rtl_converts_for_odd_sizes():
     for weights, lanes in (([[1]], None), (np.ones((3, 5), int), 3), (np.ones((5, 3), int), 1)):
         text = verilog.convert(ng.component("dense", weights=weights, lanes=lanes).create())
         assert "module" in text
+        assert "[-1:0]" not in text  # no zero-width signals (Verilog would read 2 bits)
+
+
+# -- memories -------------------------------------------------------------------------------------
+def test_blocks_and_capacity():
+    syn = ng.component("dense", weights=np.zeros((128, 96), int))  # 2 lanes: 48-word rows
+    # weights 6144 x 16 bits: 24 EBR of 256 x 16; accumulators 48 x 30 bits: 2 EBR
+    assert syn.blocks() == {"ebr": 26}
+    syn.check_capacity()
+    big = ng.component("dense", weights=np.zeros((256, 256), int))
+    assert big.blocks() == {"ebr": 128 + 2}
+    msg = (
+        "dense needs 130 blocks of iCE40 UP5K EBR (30 x 4 kbit) for 32768 weight words of "
+        "16 bits and 128 accumulator words of 32 bits, more than its 30"
+    )
+    with pytest.raises(ValueError, match=exact(msg)):
+        big.create()
+    assert big.model().step(np.ones(256, int)).tolist() == [0] * 256  # the model has no limit
+    spram = big.replace(memory="spram")
+    assert spram.blocks() == {"spram": 2, "ebr": 2}
+    spram.check_capacity()
+    # ECP5: 32768 x 16 bits in 1024 x 18 blocks, 128 x 32 bits in one 512 x 36
+    assert big.replace(memory="bram").blocks() == {"bram": 32 + 1}
+    msg = (
+        "dense needs 5 blocks of iCE40 UP5K SPRAM (4 x 256 kbit) for 65664 weight words of "
+        "16 bits, more than its 4"
+    )
+    ng.component("dense", n_in=512, n_out=256, memory="spram").check_capacity()  # 4 blocks
+    with pytest.raises(ValueError, match=exact(msg)):
+        ng.component("dense", n_in=513, n_out=256, memory="spram").create()
+
+
+@pytest.mark.parametrize(
+    ("n_in", "n_out", "weight_bits", "lanes"), [(3, 4, 8, None), (6, 5, 12, 2)]
+)
+def test_gateware_spram_banks(rng, monkeypatch, n_in, n_out, weight_bits, lanes):
+    # SPRAM has no initial contents: the weights are written through w_* first. Blocks of 16
+    # words (instead of 16384) exercise the bank select in a small simulation: 3 x 2 words take
+    # one bank, 6 x 3 words of 24 bits two blocks side by side in each of two banks.
+    from neurogate.plugins.synapses import dense
+
+    monkeypatch.setattr(dense, "SPRAM_DEPTH", 16)
+    monkeypatch.setattr(dense, "SPRAM_ADDR_BITS", 4)
+    w = random_weights(rng, n_in, n_out, weight_bits)
+    syn = ng.component("dense", weights=w, weight_bits=weight_bits, lanes=lanes, memory="spram")
+    writes = {0: list(enumerate(syn.packed_words()))}
+    steps = random_steps(rng, n_in, 5, 2 * n_in)
+    simulate(syn, steps, rng, writes=writes)
+
+
+def test_spram_instances_with_a_platform():
+    from amaranth.back import verilog
+
+    class Platform:
+        pass
+
+    syn = ng.component("dense", weights=np.ones((256, 256), int), memory="spram")
+    text = verilog.convert(syn.create(), platform=Platform(), emit_src=False)
+    assert text.count("SB_SPRAM256KA ") == 2

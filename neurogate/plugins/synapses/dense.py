@@ -35,14 +35,21 @@ wraps (two's complement, so the result is still independent of the order) and th
 Memory. A weight memory word holds ``lanes`` weights (default: as many as fit 16 bits, at most
 ``n_out``), so a row takes ``words_per_row = ceil(n_out / lanes)`` words and the weight memory
 ``n_in * words_per_row`` words of ``lanes * weight_bits`` bits (initialised with ``weights`` in
-the bitstream: iCE40 EBR / ECP5 block RAM). The accumulator memory has ``words_per_row`` words
-of ``lanes`` accumulators. Lane ``l`` of word ``k`` of row ``i`` is weight ``(i, k * lanes + l)``;
-lanes past ``n_out`` in the last word are padding (never read out).
+the bitstream with ``memory="ebr"`` (iCE40 UP5K EBR) or ``"bram"`` (ECP5 block RAM)). With
+``memory="spram"`` the weights are in UP5K ``SB_SPRAM256KA`` blocks (16384 x 16 bits each, up
+to 4: a 256 x 256 layer of 8-bit weights takes 2), which have no initial contents: write every
+word (:meth:`DenseSynapse.packed_words`) through ``w_*`` after configuration; the model starts
+with ``weights`` as if that had been done. The accumulator memory (block RAM, EBR with
+``"spram"``) has ``words_per_row`` words of ``lanes`` accumulators. Lane ``l`` of word ``k`` of
+row ``i`` is weight ``(i, k * lanes + l)``; lanes past ``n_out`` in the last word are padding
+(never read out). :meth:`DenseSynapse.blocks` counts the blocks; :meth:`DenseSynapse.create`
+raises ``ValueError`` when they do not fit the device (the model has no such limit).
 
 Timing. An event takes ``words_per_row`` cycles of the accumulation pipeline (``lanes``
 weights per clock); events follow each other without a gap, so a step with ``E`` events
 accumulates in ``E * words_per_row + 3`` cycles. ``aer.ready`` depends on registers only; it is
-low while the last row is being issued and from the ``flush`` strobe until ``done``. A flush
+low while an event's row is issued but for its last word (so the next event follows without a
+gap), and from the cycle after the ``flush`` strobe until ``done``. A flush
 waits for the events in flight and then takes ``n_out`` cycles: from the strobe to ``done``
 (both included) :attr:`DenseSynapse.flush_cycles` ``= n_out + 6`` cycles when no event is in
 flight. ``busy`` is high while an event is in the pipeline and from the cycle after the strobe
@@ -79,11 +86,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from amaranth.hdl import C, Module, Signal, signed, unsigned
+from amaranth.hdl import C, Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
 from neurogate.core.component import (
+    Choice,
     Component,
     Gateware,
     Int,
@@ -96,12 +104,14 @@ from neurogate.core.component import (
 from neurogate.core.fixed import FixedFormat
 from neurogate.core.hookspecs import hookimpl
 from neurogate.gateware.aer import event_layout
+from neurogate.gateware.neuron_core import _SPRAM, MEMORIES, memory_blocks
 from neurogate.plugins.synapses._common import (
     acc_bits_param,
     fit_weights,
     int_array_rule,
     max_events_param,
     overflow_param,
+    readout_format,
     readout_hdl,
     readout_np,
     size_param,
@@ -114,6 +124,8 @@ __all__ = ["DenseSynapse", "DenseSynapseGateware", "DenseSynapseModel"]
 
 #: Bits of a weight memory word the default ``lanes`` fills (an iCE40 EBR is 256 x 16).
 WORD_BITS = 16
+#: Words of one iCE40 SPRAM block (16 bits each) and the bits of its address.
+SPRAM_DEPTH, SPRAM_ADDR_BITS = 16384, 14
 
 
 class DenseSynapse(Component):
@@ -165,6 +177,11 @@ class DenseSynapse(Component):
         None,
         Optional(Int(1, 64)),
         "weights per memory word and per clock (default: as many as fit 16 bits)",
+    )
+    memory = Param(
+        "ebr",
+        Choice(*MEMORIES),
+        "weight memory: 'ebr' (UP5K), 'bram' (ECP5-85F), 'spram' (UP5K SPRAM, written at run time)",
     )
     strict = strict_param()
 
@@ -230,6 +247,21 @@ class DenseSynapse(Component):
         """The readout value handed to the target population (``out_data``'s port)."""
         return Port("out", self.acc_bits, True, "readout current")
 
+    def blocks(self) -> dict[str, int]:
+        """Return the memory blocks the layer takes, ``{memory: blocks}``.
+
+        The weights are in ``memory``; the accumulators in the same block RAM, or in EBR with
+        ``"spram"``. Each is counted in the fewest blocks of one configuration (Yosys may take
+        more, see :meth:`NeuronCore.blocks <neurogate.gateware.neuron_core.NeuronCore.blocks>`).
+        """
+        rows = self.words_per_row
+        weights = memory_blocks(self.memory, self.n_in * rows, self.lanes * self.weight_bits)
+        acc_memory = "ebr" if self.memory == "spram" else self.memory
+        accumulators = memory_blocks(acc_memory, rows, self.lanes * self.sum_width)
+        if self.memory == "spram":
+            return {"spram": weights, "ebr": accumulators}
+        return {self.memory: weights + accumulators}
+
     def weight_matrix(self) -> np.ndarray:
         """Return the weights as an ``(n_in, n_out)`` ``int64`` array (zeros if ``None``)."""
         if self.weights is None:
@@ -294,7 +326,31 @@ class DenseSynapse(Component):
         return DenseSynapseModel(self)
 
     def create(self):
+        """Return the gateware (``ValueError`` if the memories do not fit :attr:`memory`)."""
+        self.check_capacity()
         return DenseSynapseGateware(self)
+
+    def check_capacity(self) -> None:
+        """Raise ``ValueError`` unless :meth:`blocks` fit the device of :attr:`memory`.
+
+        The model has no such limit; only the gateware does.
+        """
+        rows, lanes = self.words_per_row, self.lanes
+        for memory, used in self.blocks().items():
+            description, budget = MEMORIES[memory][:2]
+            if used <= budget:
+                continue
+            what = (
+                f"{self.n_in * rows} weight words of {lanes * self.weight_bits} bits"
+                if memory == self.memory
+                else ""
+            )
+            if memory != "spram":
+                sums = f"{rows} accumulator words of {lanes * self.sum_width} bits"
+                what = f"{what} and {sums}" if what else sums
+            raise ValueError(
+                f"dense needs {used} blocks of {description} for {what}, more than its {budget}"
+            )
 
 
 class DenseSynapseModel:
@@ -312,6 +368,7 @@ class DenseSynapseModel:
     def reset(self) -> None:
         """Return to the configured state: the parameters' weights, flags low."""
         self._w = self._syn.weight_matrix()
+        self._fmt = readout_format(self._syn.acc_bits, self._syn.overflow)
         self._cache: dict = {}
         self.overrun = False
         self.bad_addr = False
@@ -352,28 +409,43 @@ class DenseSynapseModel:
         return arr
 
     def _readout(self, sums: np.ndarray, totals) -> np.ndarray:
+        """Apply the accumulator width and the readout policy to exact (or int64-wrapped) sums."""
         syn = self._syn
-        if np.any(np.asarray(totals) > syn.max_events):
+        totals = np.asarray(totals)
+        if totals.size and totals.max() > syn.max_events:
             self.overrun = True
-        return readout_np(sums, syn.sum_width, syn.acc_bits, syn.overflow)
+            sums = readout_np(sums, syn.sum_width, syn.sum_width, "wrap")  # the accumulator wraps
+        sums = sums.astype(np.int64, copy=False)
+        if syn.acc_bits >= syn.sum_width:
+            return sums
+        return self._fmt.fit_array(sums, out=sums)
+
+    def _sums(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
+        """Return the exact sums of one step's rows (int32 or int64) and its event count."""
+        idx = np.flatnonzero(counts)
+        rows = counts[idx]
+        total = int(rows.sum())
+        if total == idx.size:  # every source at most once: add the selected rows
+            narrow = self._narrow()
+            dtype = np.int32 if total * self._max_abs() < 1 << 31 else np.int64
+            return np.take(narrow, idx, axis=0).sum(axis=0, dtype=dtype), total
+        # repeated events: a weighted sum (int64 wraps modulo 2**64, which the accumulator's
+        # low bits do not see)
+        return rows.astype(np.int64) @ np.take(self._w, idx, axis=0), total
 
     def step(self, spikes) -> np.ndarray:
-        """Run one timestep; return the ``(n_out,)`` readout currents.
+        """Run one timestep; return the ``(n_out,)`` readout currents (``int64``).
 
-        ``spikes`` is ``(n_in,)``: the events of each source in the step (0/1 from a neuron
-        core; larger counts add the row that many times, as repeated events do).
+        ``spikes`` is ``(n_in,)``: the events of each source in the step (0/1 or bool from a
+        neuron core; a larger count adds the row that many times, as repeated events do).
         """
         counts = self._counts(spikes, "spikes")
         if counts.ndim != 1:
             raise ValueError(
                 f"dense spikes must have shape ({self._syn.n_in},), not {counts.shape}"
             )
-        idx = np.flatnonzero(counts)
-        rows = self._w[idx]
-        if idx.size and counts[idx].max() > 1:
-            rows = rows * counts[idx, None]
-        sums = np.add.reduce(rows, axis=0, dtype=np.int64)
-        return self._readout(sums, counts.sum(dtype=np.int64))
+        sums, total = self._sums(counts)
+        return self._readout(sums, total)
 
     def step_events(self, addrs) -> np.ndarray:
         """Run one timestep from its events (source addresses, in any order); return currents.
@@ -396,17 +468,28 @@ class DenseSynapseModel:
     def run(self, spikes) -> np.ndarray:
         """Run ``T`` timesteps at once: ``spikes`` ``(T, n_in)`` -> currents ``(T, n_out)``.
 
-        The same as ``T`` calls of :meth:`step`, computed as one matrix product (exact: in
-        float32 or float64 when every partial sum fits the mantissa, else in int64, whose
-        wrap-around is harmless because the accumulator keeps only its low bits).
+        The same as ``T`` calls of :meth:`step`. Sparse input adds the selected rows step by
+        step; dense input is one matrix product (exact: in float32 or float64 when every
+        partial sum fits the mantissa, else in int64, whose wrap-around the accumulator's low
+        bits do not see). The choice changes the speed only.
         """
         counts = self._counts(spikes, "spikes")
         if counts.ndim != 2:
             raise ValueError(
                 f"dense spikes must have shape (T, {self._syn.n_in}), not {counts.shape}"
             )
+        steps, n_in = counts.shape
+        n_out = self._syn.n_out
         totals = counts.sum(axis=1, dtype=np.int64)
-        bound = (int(totals.max()) if totals.size else 0) * self._max_abs()
+        events = int(np.count_nonzero(counts))
+        # rough costs on one core: ~8 us per step + ~1 ns per selected weight for the row
+        # gather, ~0.15 ns per weight and step for the matrix product
+        if steps * 8e-6 + events * n_out * 1e-9 < steps * n_in * n_out * 1.5e-10:
+            out = np.empty((steps, n_out), dtype=np.int64)
+            for t in range(steps):
+                out[t] = self._sums(counts[t])[0]
+            return self._readout(out, totals)
+        bound = (int(totals.max()) if steps else 0) * self._max_abs()
         if bound < 1 << 24:
             dtype = np.float32
         elif bound < 1 << 53:
@@ -414,20 +497,27 @@ class DenseSynapseModel:
         else:
             dtype = np.int64
         sums = np.matmul(counts.astype(dtype), self._weights_as(dtype))
-        if dtype is not np.int64:
-            sums = sums.astype(np.int64)
-        return self._readout(sums, totals)
+        return self._readout(sums.astype(np.int64), totals)
 
     def _max_abs(self) -> int:
         if "max_abs" not in self._cache:
             self._cache["max_abs"] = int(np.abs(self._w).max()) if self._w.size else 0
         return self._cache["max_abs"]
 
+    def _narrow(self) -> np.ndarray:
+        """The weights in the narrowest integer dtype that holds them (less memory to gather)."""
+        return self._weights_as(np.int8 if self._syn.weight_bits <= 8 else np.int16)
+
     def _weights_as(self, dtype) -> np.ndarray:
         key = np.dtype(dtype).name
         if key not in self._cache:
             self._cache[key] = self._w.astype(dtype)
         return self._cache[key]
+
+
+def index(n: int) -> Signal:
+    """Return a register counting ``0 .. n - 1``, at least one bit wide (no ``[-1:0]`` in RTL)."""
+    return Signal(range(max(2, n)))
 
 
 class DenseSynapseGateware(Gateware):
@@ -450,11 +540,9 @@ class DenseSynapseGateware(Gateware):
         w_layout = data.ArrayLayout(signed(p.weight_bits), lanes)
         a_layout = data.ArrayLayout(signed(width), lanes)
 
-        m.submodules.weight_mem = weight_mem = Memory(
-            shape=unsigned(w_layout.size), depth=n_in * rows, init=p.packed_words()
+        m.submodules.acc_mem = acc_mem = Memory(
+            shape=unsigned(a_layout.size), depth=max(2, rows), init=[]
         )
-        m.submodules.acc_mem = acc_mem = Memory(shape=unsigned(a_layout.size), depth=rows, init=[])
-        w_rd, w_wr = weight_mem.read_port(), weight_mem.write_port()
         a_rd, a_wr = acc_mem.read_port(), acc_mem.write_port()
 
         accum, drain, sweep, tail = range(4)
@@ -462,19 +550,19 @@ class DenseSynapseGateware(Gateware):
         busy = Signal()
         # issue stage: the row of the current event
         active = Signal()
-        w_addr = Signal(range(n_in * rows))
-        k = Signal(range(rows))
+        w_addr = index(n_in * rows)
+        k = index(rows)
         last_word = k == rows - 1
         # readout sweep counters: target j is lane `lane` of accumulator word `sk`
-        j = Signal(range(n_out))
-        sk = Signal(range(rows))
-        lane = Signal(range(lanes))
+        j = index(n_out)
+        sk = index(rows)
+        lane = index(lanes)
         # read stage (memory outputs available)
-        m_valid, m_sweep, m_k = Signal(), Signal(), Signal(range(rows))
-        m_j, m_lane, m_clear = Signal(range(n_out)), Signal(range(lanes)), Signal()
+        m_valid, m_sweep, m_k = Signal(), Signal(), index(rows)
+        m_j, m_lane, m_clear = index(n_out), index(lanes), Signal()
         # add stage
-        c_valid, c_sweep, c_k = Signal(), Signal(), Signal(range(rows))
-        c_j, c_lane, c_clear = Signal(range(n_out)), Signal(range(lanes)), Signal()
+        c_valid, c_sweep, c_k = Signal(), Signal(), index(rows)
+        c_j, c_lane, c_clear = index(n_out), index(lanes), Signal()
         c_w = Signal(w_layout)
         c_a = Signal(a_layout)
         total = Signal(a_layout)  # the new sums of the accumulator word in the add stage
@@ -486,9 +574,10 @@ class DenseSynapseGateware(Gateware):
         good = addr < n_in if n_in < 1 << p.in_addr_width else C(1, 1)
         m.d.comb += self.aer.ready.eq(ready)
         with m.If(active):
-            m.d.sync += [w_addr.eq(w_addr + 1), k.eq(k + 1)]
             with m.If(last_word):
                 m.d.sync += active.eq(0)
+            with m.Else():
+                m.d.sync += [w_addr.eq(w_addr + 1), k.eq(k + 1)]
         with m.If(accept & good):
             m.d.sync += [active.eq(1), w_addr.eq(addr * rows), k.eq(0)]
         with m.If(accept & ~good):
@@ -524,14 +613,24 @@ class DenseSynapseGateware(Gateware):
         m.d.comb += [busy.eq(active | m_valid | c_valid | (phase != accum)), self.busy.eq(busy)]
 
         # -- memories -----------------------------------------------------------------------
-        m.d.comb += [w_rd.addr.eq(w_addr), a_rd.addr.eq(k)]
+        m.d.comb += a_rd.addr.eq(k)
         with m.If(sweeping):
             m.d.comb += a_rd.addr.eq(sk)
-        m.d.comb += [
-            w_wr.addr.eq(self.w_addr),
-            w_wr.data.eq(self.w_data),
-            w_wr.en.eq(self.w_we & ~busy),
-        ]
+        write = self.w_we & ~busy
+        if p.memory == "spram":
+            weight_out = self._spram(m, w_addr, write)
+        else:
+            m.submodules.weight_mem = weight_mem = Memory(
+                shape=unsigned(w_layout.size), depth=max(2, n_in * rows), init=p.packed_words()
+            )
+            w_rd, w_wr = weight_mem.read_port(), weight_mem.write_port()
+            m.d.comb += [
+                w_rd.addr.eq(w_addr),
+                w_wr.addr.eq(self.w_addr),
+                w_wr.data.eq(self.w_data),
+                w_wr.en.eq(write),
+            ]
+            weight_out = w_rd.data
 
         # -- read stage -> add stage ----------------------------------------------------------
         m.d.sync += [
@@ -547,7 +646,7 @@ class DenseSynapseGateware(Gateware):
             c_j.eq(m_j),
             c_lane.eq(m_lane),
             c_clear.eq(m_clear),
-            c_w.eq(w_rd.data),
+            c_w.eq(weight_out),
             c_a.eq(a_rd.data),
         ]
 
@@ -555,8 +654,8 @@ class DenseSynapseGateware(Gateware):
         # wrote theirs. Only rows of one or two words come back to a word that soon.
         before = c_a
         if rows <= 2:
-            f1_valid, f1_k, f1_sum = Signal(), Signal(range(rows)), Signal(a_layout)
-            f2_valid, f2_k, f2_sum = Signal(), Signal(range(rows)), Signal(a_layout)
+            f1_valid, f1_k, f1_sum = Signal(), index(rows), Signal(a_layout)
+            f2_valid, f2_k, f2_sum = Signal(), index(rows), Signal(a_layout)
             c_fwd1, c_fwd2 = Signal(), Signal()
             m.d.sync += [
                 f1_valid.eq(c_valid),
@@ -589,6 +688,38 @@ class DenseSynapseGateware(Gateware):
             self.out_data.eq(readout_hdl(c_a[c_lane], p.acc_bits, p.overflow)),
         ]
         return m
+
+    def _spram(self, m, read_addr, write):
+        """Build the weight memory from SB_SPRAM256KA blocks; return its read data.
+
+        Blocks side by side make a word wider than 16 bits, banks of 16384 words a deeper
+        memory. A block does one read or one write per cycle: the write port's address while
+        ``write`` (never while busy, so never during a read), else the issue stage's.
+        """
+        p = self.params
+        depth = p.n_in * p.words_per_row
+        width = p.lanes * p.weight_bits
+        banks = -(-depth // SPRAM_DEPTH)
+        addr = Signal(range(max(2, depth)))
+        m.d.comb += addr.eq(Mux(write, self.w_addr, read_addr))
+        bank = addr[SPRAM_ADDR_BITS:] if banks > 1 else C(0, 1)
+        read_bank = Signal.like(bank)  # the bank of the word the blocks show
+        m.d.sync += read_bank.eq(bank)
+        out = Signal(width)
+        for b in range(banks):
+            pieces = []
+            for col in range(-(-width // 16)):
+                block = _SPRAM(depth=min(SPRAM_DEPTH, depth - b * SPRAM_DEPTH))
+                m.submodules[f"weight_spram_{b}_{col}"] = block
+                m.d.comb += [
+                    block.addr.eq(addr[:SPRAM_ADDR_BITS]),
+                    block.data_in.eq(self.w_data[16 * col : 16 * col + 16]),
+                    block.wren.eq(write & (bank == b)),
+                ]
+                pieces.append(block.data_out)
+            with m.If(read_bank == b):
+                m.d.comb += out.eq(Cat(*pieces)[:width])
+        return out
 
 
 @hookimpl

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Synapse layers: NumPy model throughput, and UP5K area and Fmax of the ``dense`` gateware.
+
+Model: a ``dense`` 1024 x 1024 layer of 8-bit weights (seeded random), 1000 timesteps whose
+input spikes are Bernoulli with rate 5% (seeded), run once with :meth:`run` (all steps at once)
+and once with :meth:`step` per timestep (as a network with recurrence must). Synaptic events
+are input spikes x ``n_out``; the rate is events over wall time, best and median of
+``--repeat`` runs.
+
+Synthesis: for each configuration the layer's Verilog (with a stand-in platform, so
+``memory="spram"`` instantiates ``SB_SPRAM256KA``), Yosys ``synth_ice40`` on the layer alone
+(LUT4, carry, flip-flops, EBR, SPRAM) and nextpnr-ice40 for the UP5K-SG48 on the layer inside
+a harness that drives every input from a shift register and registers the XOR of every output
+(every timed path starts and ends at a flip-flop), with bench_synth's YoWASP calls. The layer
+accumulates ``lanes`` weights per clock; the table gives the synaptic events per second at
+Fmax (``lanes`` x Fmax) and the flush time of one step.
+
+    python benchmarks/bench_synapses.py                     # model and every configuration
+    python benchmarks/bench_synapses.py --no-synth          # model only
+    python benchmarks/bench_synapses.py --only 64x64 --seeds 3 --json synapses.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from amaranth.back import verilog
+from amaranth.hdl import Elaboratable, Module, Signal, Value
+from amaranth.lib import wiring
+
+# The YoWASP calls are bench_synth's (this script runs from benchmarks/, beside it).
+from bench_synth import place_route, yosys
+
+import neurogate as ng
+
+# (label, dense parameters without weights, n_in, n_out)
+CONFIGS = [
+    ("dense 64x64, 8-bit, 2 lanes, EBR", {}, 64, 64),
+    ("dense 64x64, 8-bit, 4 lanes, EBR", {"lanes": 4}, 64, 64),
+    ("dense 128x96, 8-bit, 2 lanes, EBR", {}, 128, 96),
+    ("dense 256x256, 8-bit, 2 lanes, SPRAM", {"memory": "spram"}, 256, 256),
+    ("dense 256x256, 4-bit, 4 lanes, SPRAM", {"memory": "spram", "weight_bits": 4}, 256, 256),
+]  # fmt: skip
+CELLS = {
+    "lut4": ("SB_LUT4",),
+    "carry": ("SB_CARRY",),
+    "ff": ("SB_DFF",),
+    "ebr": ("SB_RAM40_4K",),
+    "spram": ("SB_SPRAM256KA",),
+}
+
+
+# -- model ----------------------------------------------------------------------------------------
+def bench_model(n_in: int, n_out: int, rate: float, steps: int, repeat: int) -> dict:
+    rng = np.random.default_rng(2026)
+    weights = rng.integers(-128, 128, size=(n_in, n_out))
+    spikes = (rng.random((steps, n_in)) < rate).astype(np.uint8)
+    syn = ng.component("dense", weights=weights)
+    events = int(spikes.sum()) * n_out
+    result = {"n_in": n_in, "n_out": n_out, "rate": rate, "steps": steps, "events": events}
+    reference = None
+    for how in ("run", "step"):
+        times = []
+        for _ in range(repeat):
+            model = syn.model()
+            t0 = time.perf_counter()
+            if how == "run":
+                out = model.run(spikes)
+            else:
+                out = np.stack([model.step(row) for row in spikes])
+            times.append(time.perf_counter() - t0)
+            if reference is None:
+                reference = out
+            assert np.array_equal(out, reference), "run and step disagree"
+        result[how] = {
+            "best_s": min(times),
+            "median_s": statistics.median(times),
+            "best_mevents_s": events / min(times) / 1e6,
+            "median_mevents_s": events / statistics.median(times) / 1e6,
+        }
+    return result
+
+
+# -- synthesis -------------------------------------------------------------------------------------
+class _Platform:
+    """A stand-in platform: the layer only checks that there is one (SPRAM instances)."""
+
+
+class Harness(Elaboratable):
+    """Every input of the layer from a shift register, the XOR of every output registered."""
+
+    def __init__(self, syn):
+        self.dut = syn.create()
+        self.sin = Signal()
+        self.sout = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        dut = m.submodules.dut = self.dut
+        ins, outs = [], []
+        for _, member, value in dut.signature.flatten(dut):
+            (ins if member.flow == wiring.In else outs).append(value)
+        width = sum(Value.cast(v).shape().width for v in ins)
+        chain = Signal(width)
+        m.d.sync += chain.eq((chain << 1) | self.sin)
+        pos = 0
+        for v in ins:
+            w = Value.cast(v).shape().width
+            m.d.comb += v.eq(chain[pos : pos + w])
+            pos += w
+        acc = Value.cast(outs[0]).xor()
+        for v in outs[1:]:
+            acc = acc ^ Value.cast(v).xor()
+        m.d.sync += self.sout.eq(acc)
+        return m
+
+
+def synthesise(label, syn, workdir: Path, seeds: int, freq: float) -> dict:
+    t0 = time.perf_counter()
+    plat = _Platform()
+    (workdir / "dut.v").write_text(
+        verilog.convert(syn.create(), name="dut", platform=plat, emit_src=False)
+    )
+    yosys(workdir, "dut.v", "dut", "up5k", False, "stat")
+    cells = json.loads((workdir / "stat.json").read_text())["modules"]["\\dut"]["num_cells_by_type"]
+    area = {
+        col: sum(v for k, v in cells.items() if k.startswith(prefixes))
+        for col, prefixes in CELLS.items()
+    }
+    top = Harness(syn)
+    text = verilog.convert(
+        top, name="top", platform=plat, ports=[top.sin, top.sout], emit_src=False
+    )
+    (workdir / "top.v").write_text(text)
+    yosys(workdir, "top.v", "top", "up5k", False, "json")
+    fmax = place_route(workdir, "up5k", seeds, freq, label)
+    best = max(fmax) if fmax else None
+    return {
+        "label": label,
+        "n_in": syn.n_in,
+        "n_out": syn.n_out,
+        "weight_bits": syn.weight_bits,
+        "lanes": syn.lanes,
+        "memory": syn.memory,
+        **area,
+        "fmax_mhz": best,
+        "fmax_all_mhz": fmax,
+        "mevents_s_at_fmax": best * syn.lanes if best else None,
+        "flush_us_at_fmax": syn.flush_cycles / best if best else None,
+        "seeds": seeds,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="model runs (best and median)")
+    parser.add_argument("--no-synth", action="store_true", help="the model benchmark only")
+    parser.add_argument("--no-model", action="store_true", help="the synthesis only")
+    parser.add_argument("--seeds", type=int, default=2, help="nextpnr seeds (best Fmax reported)")
+    parser.add_argument("--freq", type=float, default=60.0, help="nextpnr target, MHz")
+    parser.add_argument("--only", default="", help="run the configurations whose label has this")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    results: dict = {"machine": f"{platform.machine()} {platform.processor()}".strip()}
+    if not args.no_model:
+        r = bench_model(1024, 1024, 0.05, 1000, args.repeat)
+        results["model"] = r
+        print(f"dense 1024 x 1024, 5% input rate, {r['steps']} steps, {r['events']} events:")
+        for how in ("run", "step"):
+            x = r[how]
+            print(f"  {how:5} best {x['best_s'] * 1e3:7.1f} ms  {x['best_mevents_s']:7.0f} M "
+                  f"events/s  (median {x['median_mevents_s']:.0f})")  # fmt: skip
+    if not args.no_synth:
+        rows = []
+        print(f"\n{'configuration':40} {'LUT4':>5} {'carry':>5} {'FF':>4} {'EBR':>3} "
+              f"{'SPRAM':>5} {'Fmax MHz':>8} {'Mev/s':>6} {'flush us':>8}")  # fmt: skip
+        rng = np.random.default_rng(1)
+        for label, params, n_in, n_out in CONFIGS:
+            if args.only not in label:
+                continue
+            bits = params.get("weight_bits", 8)
+            weights = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(n_in, n_out))
+            syn = ng.component("dense", weights=weights, **params)
+            with tempfile.TemporaryDirectory() as tmp:
+                r = synthesise(label, syn, Path(tmp), args.seeds, args.freq)
+            rows.append(r)
+            print(f"{label:40} {r['lut4']:5} {r['carry']:5} {r['ff']:4} {r['ebr']:3} "
+                  f"{r['spram']:5} {r['fmax_mhz'] or 0:8.1f} {r['mevents_s_at_fmax'] or 0:6.0f} "
+                  f"{r['flush_us_at_fmax'] or 0:8.2f}", flush=True)  # fmt: skip
+        results["synth"] = rows
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
