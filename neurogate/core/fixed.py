@@ -123,6 +123,11 @@ class FixedFormat:
         """
         raw = np.asarray(raw)
         if self.overflow == "saturate":
+            if raw.dtype == np.int64 and raw.ndim:
+                # np.maximum + np.minimum: np.clip's wrapper looks up the dtype's limits on
+                # every call (several microseconds, which a per-timestep model pays often)
+                res = np.maximum(raw, self.min, out=out)
+                return np.minimum(res, self.max, out=res)
             return np.clip(raw, self.min, self.max, out=out)
         return self.wrap_array(raw, out=out)
 

@@ -320,6 +320,18 @@ class Network:
         )
 
 
+def _fits(net: Network, conn: Connection, port: Port) -> bool:
+    """Whether every value ``conn`` can deliver fits ``port`` (so no clip is needed)."""
+    if conn.synapse is None:
+        fmt = net.inputs[conn.source].port.format
+    else:
+        out_port = getattr(conn.synapse, "out_port", None)
+        if out_port is None:
+            return False
+        fmt = out_port.format
+    return port.format.min <= fmt.min and fmt.max <= port.format.max
+
+
 class NetworkModel:
     """The NumPy model of a :class:`Network`: :meth:`run` steps every population per timestep."""
 
@@ -407,9 +419,28 @@ class NetworkModel:
             }
             for name in order
         }
-        incoming = {name: [] for name in order}
-        for conn, syn in zip(net.connections, self._syn, strict=True):
-            incoming[conn.target].append((conn, syn))
+        # per population, fixed for the run: its input ports, the constant drive of ports
+        # without an edge, and its edges, each with whether its sum must be clipped
+        plans = []
+        for name in order:
+            pop = net.populations[name]
+            ports = pop.neuron.input_ports()
+            const = {}
+            for k in ports:
+                arr = np.full(pop.size, pop.port_values.get(k, 0), dtype=np.int64)
+                arr.setflags(write=False)
+                const[k] = arr
+            edges = [
+                (c, syn) for c, syn in zip(net.connections, self._syn, strict=True)
+                if c.target == name
+            ]  # fmt: skip
+            fan_in = {k: sum(c.port == k for c, _ in edges) for k in ports}
+            clip = {}
+            for k, port in ports.items():
+                fits = all(_fits(net, c, port) for c, _ in edges if c.port == k) and fan_in[k] <= 1
+                clip[k] = None if fits else (port.format.min, port.format.max)
+            probes = net.probes.get(name, ())
+            plans.append((name, pop.neuron, const, edges, clip, out[name], probes))
         depth, hist = self._depth, self._hist
         neurons = sum(p.size for p in net.populations.values())
         show = progress if progress is not None else steps * neurons >= 5_000_000
@@ -420,36 +451,33 @@ class NetworkModel:
             bar = tqdm(total=steps, desc=net.name, unit="step", leave=False, disable=None)
         for step in range(steps):
             t = self._t
+            row = t % depth
             for key, arr in arrays.items():
-                hist[key][t % depth] = arr[step]
-            for name in order:
-                pop = net.populations[name]
-                ports = pop.neuron.input_ports()
-                drive = {
-                    k: np.full(pop.size, pop.port_values.get(k, 0), dtype=np.int64) for k in ports
-                }
-                touched = set()
-                for conn, syn in incoming[name]:
-                    if t - conn.delay < 0:
+                hist[key][row] = arr[step]
+            for name, neuron, const, edges, clip, rec, probes in plans:
+                drive = dict(const)
+                touched = []
+                for conn, syn in edges:
+                    if t < conn.delay:
                         continue
                     src = hist[conn.source][(t - conn.delay) % depth]
                     value = syn.step(src) if syn is not None else src
-                    if conn.port in touched:
-                        drive[conn.port] = drive[conn.port] + value
+                    key = conn.port
+                    if key in touched:
+                        drive[key] = drive[key] + value
                     else:
-                        drive[conn.port] = np.asarray(value, dtype=np.int64).copy()
-                        touched.add(conn.port)
-                for k in touched:
-                    fmt = ports[k].format
-                    np.clip(drive[k], fmt.min, fmt.max, out=drive[k])
-                state, spike = pop.neuron.update_np(self._state[name], drive)
-                self._state[name] = {k: np.asarray(v, dtype=np.int64) for k, v in state.items()}
-                spike = np.asarray(spike, dtype=bool)
-                hist[name][t % depth] = spike
-                rec = out[name]
+                        drive[key] = value
+                        touched.append(key)
+                for key in touched:
+                    bounds = clip[key]
+                    if bounds is not None:
+                        drive[key] = np.clip(drive[key], *bounds)
+                state, spike = neuron.update_np(self._state[name], drive)
+                self._state[name] = state
+                hist[name][row] = spike
                 rec["spike"][step] = spike
-                for f in net.probes.get(name, ()):
-                    rec[f][step] = self._state[name][f]
+                for f in probes:
+                    rec[f][step] = state[f]
             self._t += 1
             if bar is not None and step % 64 == 63:
                 bar.update(64)
