@@ -599,3 +599,29 @@ def test_spram_instances_with_a_platform():
     syn = ng.component("dense", weights=np.ones((256, 256), int), memory="spram")
     text = verilog.convert(syn.create(), platform=Platform(), emit_src=False)
     assert text.count("SB_SPRAM256KA ") == 2
+
+
+def test_with_the_shared_stream_bench(rng, rng_seed):
+    # One timestep through neurogate.sim.streams (seeded random valid), flush strobed late.
+    from neurogate.sim import streams
+
+    w = random_weights(rng, 9, 6, 8)
+    syn = ng.component("dense", weights=w, acc_bits=10)
+    events = rng.integers(0, 9, size=12).tolist()
+    flush_at = 12 * syn.words_per_row * 8 + 40
+    res = streams.run(
+        syn,
+        {"aer": [{"addr": a} for a in events]},
+        {"flush": [0] * flush_at + [1]},
+        p_valid=0.5,
+        seed=rng_seed,
+    )
+    assert res.payloads("aer") == [{"addr": a} for a in events]
+    assert max(res.cycles_of("aer")) < flush_at
+    we = res.values["out_we"].astype(bool)
+    assert res.values["out_addr"][we].tolist() == list(range(6))
+    # (normalised to 10-bit two's complement: streams.decode, as of 006e032, sign-extends the
+    # simulator's already-signed values of signed output ports a second time)
+    got = [(int(v) + 512) % 1024 - 512 for v in res.values["out_data"][we]]
+    assert got == syn.model().step_events(events).tolist()
+    assert res.values["done"].sum() == 1
