@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
+from amaranth.hdl import Signal, Value, signed, unsigned
+from amaranth.lib import data
+from amaranth.lib.memory import Memory
 
 from neurogate.core.component import Bool, Choice, Int, Optional, Param
 from neurogate.core.fixed import FixedFormat
@@ -207,3 +211,173 @@ def size_param(side: str):
         Optional(Int(1, MAX_NEURONS)),
         f"neurons of the {side} population (default: from the weights, or 1)",
     )
+
+
+# -- gateware -------------------------------------------------------------------------------------
+def index(n: int) -> Signal:
+    """Return a register counting ``0 .. n - 1``, at least one bit wide (no ``[-1:0]`` in RTL)."""
+    return Signal(range(max(2, n)))
+
+
+@dataclass
+class BackEnd:
+    """What :func:`accumulate_and_flush` gives the front end that feeds it."""
+
+    #: High in the accumulate phase: the front end may accept events.
+    accepting: Value
+    #: High in the cycle the flush's readout starts (the step's event count may be cleared).
+    sweep_start: Value
+    #: The layer's ``busy`` (front end, pipeline or flush).
+    busy: Value
+
+
+def accumulate_and_flush(
+    m,
+    gw,
+    *,
+    words: int,
+    lanes: int,
+    width: int,
+    n_out: int,
+    acc_bits: int,
+    overflow: str,
+    forward: int,
+    issue_valid,
+    issue_addr,
+    weight,
+    front_busy,
+) -> BackEnd:
+    """Build the accumulators, their read-add-write pipeline and the flush; return the handles.
+
+    The accumulator memory has ``words`` words of ``lanes`` signed ``width``-bit accumulators;
+    target ``j`` is lane ``j % lanes`` of word ``j // lanes``. The front end issues one word per
+    cycle: ``issue_valid`` and ``issue_addr`` (the word) in the *issue* cycle, the ``lanes``
+    weights to add (``weight``, an :class:`~amaranth.lib.data.ArrayLayout` view) in the next
+    (the *read* cycle, when the accumulator word comes out of the memory); the sums are written
+    back in the cycle after (the *add* cycle). The word of an add cycle was read before the
+    two add cycles before it wrote theirs; when one of them had the same word, its sum is
+    forwarded. ``forward`` says which can: 0, neither (a front end that never issues a word
+    again within three cycles); 1, only the one two cycles before (never the same word twice
+    in a row); 2, both.
+
+    The phases drive ``gw.flush``, ``gw.busy``, ``gw.done`` and ``gw.out_addr`` /
+    ``gw.out_data`` / ``gw.out_we`` as the synapse modules document: a ``flush`` strobe while
+    accumulating ends the step; once ``front_busy`` is low and the pipeline empty, the targets
+    ``0 .. n_out - 1`` are read (one per cycle, through the same pipeline), saturated or
+    wrapped to ``acc_bits`` into registered writes, and cleared; ``done`` follows the last.
+    """
+    a_layout = data.ArrayLayout(signed(width), lanes)
+    m.submodules.acc_mem = acc_mem = Memory(
+        shape=unsigned(a_layout.size), depth=max(2, words), init=[]
+    )
+    a_rd, a_wr = acc_mem.read_port(), acc_mem.write_port()
+
+    accum, drain, sweep, tail = range(4)
+    phase = Signal(2)  # accum: events; drain: wait for the pipeline; sweep/tail: readout
+    busy = Signal()
+    # readout sweep: target j is lane `lane` of accumulator word `sk`
+    j, sk, lane = index(n_out), index(words), index(lanes)
+    # read cycle
+    m_valid, m_sweep, m_k = Signal(), Signal(), index(words)
+    m_j, m_lane, m_clear = index(n_out), index(lanes), Signal()
+    # add cycle
+    c_valid, c_sweep, c_k = Signal(), Signal(), index(words)
+    c_j, c_lane, c_clear = index(n_out), index(lanes), Signal()
+    c_w = Signal(weight.shape())
+    c_a = Signal(a_layout)
+    total = Signal(a_layout)  # the new sums of the word in the add cycle
+
+    # -- phases ---------------------------------------------------------------------------------
+    sweeping = phase == sweep
+    sweep_start = Signal()
+    m.d.comb += sweep_start.eq((phase == drain) & ~front_busy & ~m_valid & ~c_valid)
+    m.d.sync += gw.done.eq(0)
+    with m.Switch(phase):
+        with m.Case(accum), m.If(gw.flush):
+            m.d.sync += phase.eq(drain)
+        with m.Case(drain), m.If(sweep_start):
+            m.d.sync += [phase.eq(sweep), j.eq(0), sk.eq(0), lane.eq(0)]
+        with m.Case(sweep):
+            m.d.sync += j.eq(j + 1)
+            with m.If(lane == lanes - 1):
+                m.d.sync += [lane.eq(0), sk.eq(sk + 1)]
+            with m.Else():
+                m.d.sync += lane.eq(lane + 1)
+            with m.If(j == n_out - 1):
+                m.d.sync += phase.eq(tail)
+        with m.Case(tail), m.If(gw.out_we & (gw.out_addr == n_out - 1)):
+            m.d.sync += [phase.eq(accum), gw.done.eq(1)]
+    m.d.comb += [busy.eq(front_busy | m_valid | c_valid | (phase != accum)), gw.busy.eq(busy)]
+
+    # -- issue -> read -> add ---------------------------------------------------------------------
+    m.d.comb += a_rd.addr.eq(issue_addr)
+    with m.If(sweeping):
+        m.d.comb += a_rd.addr.eq(sk)
+    m.d.sync += [
+        m_valid.eq(issue_valid),
+        m_sweep.eq(sweeping),
+        m_k.eq(a_rd.addr),
+        m_j.eq(j),
+        m_lane.eq(lane),
+        m_clear.eq((lane == lanes - 1) | (j == n_out - 1)),
+        c_valid.eq(m_valid),
+        c_sweep.eq(m_sweep),
+        c_k.eq(m_k),
+        c_j.eq(m_j),
+        c_lane.eq(m_lane),
+        c_clear.eq(m_clear),
+        c_w.eq(weight),
+        c_a.eq(a_rd.data),
+    ]
+
+    # Forwarding: the add cycle's word was read before the one or two add cycles before it
+    # wrote theirs.
+    before = c_a
+    if forward:
+        f1_valid, f1_k, f1_sum = Signal(), index(words), Signal(a_layout)
+        f2_valid, f2_k, f2_sum = Signal(), index(words), Signal(a_layout)
+        c_fwd1, c_fwd2 = Signal(), Signal()
+        m.d.sync += [
+            f1_valid.eq(c_valid),
+            f1_k.eq(c_k),
+            f1_sum.eq(total),
+            f2_valid.eq(f1_valid),
+            f2_k.eq(f1_k),
+            f2_sum.eq(f1_sum),
+            # decided one cycle early, from registers: which add cycle wrote this word last
+            c_fwd2.eq(m_valid & f1_valid & (m_k == f1_k)),
+        ]
+        if forward > 1:
+            m.d.sync += c_fwd1.eq(m_valid & c_valid & (m_k == c_k))
+        before = Signal(a_layout)
+        with m.If(c_fwd1):
+            m.d.comb += before.eq(f1_sum)
+        with m.Elif(c_fwd2):
+            m.d.comb += before.eq(f2_sum)
+        with m.Else():
+            m.d.comb += before.eq(c_a)
+    for lane_index in range(lanes):
+        m.d.comb += total[lane_index].eq(before[lane_index] + c_w[lane_index])
+
+    # -- add cycle: write back (or clear), readout -------------------------------------------------
+    m.d.comb += [a_wr.addr.eq(c_k), a_wr.en.eq(c_valid | (c_sweep & c_clear))]
+    with m.If(~c_sweep):
+        m.d.comb += a_wr.data.eq(total)
+    m.d.sync += [
+        gw.out_we.eq(c_sweep),
+        gw.out_addr.eq(c_j),
+        gw.out_data.eq(readout_hdl(c_a[c_lane], acc_bits, overflow)),
+    ]
+    return BackEnd(accepting=phase == accum, sweep_start=sweep_start, busy=busy)
+
+
+def count_events(m, gw, accept, max_events: int, clear) -> None:
+    """Count a step's events (``accept``); past ``max_events`` raise the sticky ``gw.overrun``."""
+    count = Signal(range(max_events + 1))
+    with m.If(accept):
+        with m.If(count == max_events):
+            m.d.sync += gw.overrun.eq(1)
+        with m.Else():
+            m.d.sync += count.eq(count + 1)
+    with m.If(clear):
+        m.d.sync += count.eq(0)

@@ -107,12 +107,14 @@ from neurogate.gateware.aer import event_layout
 from neurogate.gateware.neuron_core import _SPRAM, MEMORIES, memory_blocks
 from neurogate.plugins.synapses._common import (
     acc_bits_param,
+    accumulate_and_flush,
+    count_events,
     fit_weights,
+    index,
     int_array_rule,
     max_events_param,
     overflow_param,
     readout_format,
-    readout_hdl,
     readout_np,
     size_param,
     strict_param,
@@ -515,11 +517,6 @@ class DenseSynapseModel:
         return self._cache[key]
 
 
-def index(n: int) -> Signal:
-    """Return a register counting ``0 .. n - 1``, at least one bit wide (no ``[-1:0]`` in RTL)."""
-    return Signal(range(max(2, n)))
-
-
 class DenseSynapseGateware(Gateware):
     """Gateware of :class:`DenseSynapse` (ports as in its Members section).
 
@@ -536,40 +533,32 @@ class DenseSynapseGateware(Gateware):
         m = Module()
         p = self.params
         n_in, n_out, lanes, rows = p.n_in, p.n_out, p.lanes, p.words_per_row
-        width = p.sum_width
         w_layout = data.ArrayLayout(signed(p.weight_bits), lanes)
-        a_layout = data.ArrayLayout(signed(width), lanes)
 
-        m.submodules.acc_mem = acc_mem = Memory(
-            shape=unsigned(a_layout.size), depth=max(2, rows), init=[]
-        )
-        a_rd, a_wr = acc_mem.read_port(), acc_mem.write_port()
-
-        accum, drain, sweep, tail = range(4)
-        phase = Signal(2)  # accum: events; drain: wait for the pipeline; sweep/tail: readout
-        busy = Signal()
-        # issue stage: the row of the current event
+        # -- input and issue: the words of the current event's row, one per cycle --------------
         active = Signal()
         w_addr = index(n_in * rows)
         k = index(rows)
         last_word = k == rows - 1
-        # readout sweep counters: target j is lane `lane` of accumulator word `sk`
-        j = index(n_out)
-        sk = index(rows)
-        lane = index(lanes)
-        # read stage (memory outputs available)
-        m_valid, m_sweep, m_k = Signal(), Signal(), index(rows)
-        m_j, m_lane, m_clear = index(n_out), index(lanes), Signal()
-        # add stage
-        c_valid, c_sweep, c_k = Signal(), Signal(), index(rows)
-        c_j, c_lane, c_clear = index(n_out), index(lanes), Signal()
-        c_w = Signal(w_layout)
-        c_a = Signal(a_layout)
-        total = Signal(a_layout)  # the new sums of the accumulator word in the add stage
-
-        # -- input and issue --------------------------------------------------------------
+        weight = w_layout(Signal(w_layout.size))  # the issued word's weights, a cycle later
+        back = accumulate_and_flush(
+            m,
+            self,
+            words=rows,
+            lanes=lanes,
+            width=p.sum_width,
+            n_out=n_out,
+            acc_bits=p.acc_bits,
+            overflow=p.overflow,
+            # a row of one word issues it every cycle; of two, every other cycle
+            forward=max(0, 3 - rows),
+            issue_valid=active,
+            issue_addr=k,
+            weight=weight,
+            front_busy=active,
+        )
         addr = self.aer.payload.addr
-        ready = (phase == accum) & (~active | last_word)
+        ready = back.accepting & (~active | last_word)
         accept = self.aer.valid & ready
         good = addr < n_in if n_in < 1 << p.in_addr_width else C(1, 1)
         m.d.comb += self.aer.ready.eq(ready)
@@ -582,41 +571,10 @@ class DenseSynapseGateware(Gateware):
             m.d.sync += [active.eq(1), w_addr.eq(addr * rows), k.eq(0)]
         with m.If(accept & ~good):
             m.d.sync += self.bad_addr.eq(1)
+        count_events(m, self, accept & good, p.max_events, back.sweep_start)
 
-        # events per step, for the overrun flag
-        count = Signal(range(p.max_events + 1))
-        with m.If(accept & good):
-            with m.If(count == p.max_events):
-                m.d.sync += self.overrun.eq(1)
-            with m.Else():
-                m.d.sync += count.eq(count + 1)
-
-        # -- phases -----------------------------------------------------------------------
-        empty = ~active & ~m_valid & ~c_valid
-        sweeping = phase == sweep
-        m.d.sync += self.done.eq(0)
-        with m.Switch(phase):
-            with m.Case(accum), m.If(self.flush):
-                m.d.sync += phase.eq(drain)
-            with m.Case(drain), m.If(empty):
-                m.d.sync += [phase.eq(sweep), j.eq(0), sk.eq(0), lane.eq(0), count.eq(0)]
-            with m.Case(sweep):
-                m.d.sync += j.eq(j + 1)
-                with m.If(lane == lanes - 1):
-                    m.d.sync += [lane.eq(0), sk.eq(sk + 1)]
-                with m.Else():
-                    m.d.sync += lane.eq(lane + 1)
-                with m.If(j == n_out - 1):
-                    m.d.sync += phase.eq(tail)
-            with m.Case(tail), m.If(self.out_we & (self.out_addr == n_out - 1)):
-                m.d.sync += [phase.eq(accum), self.done.eq(1)]
-        m.d.comb += [busy.eq(active | m_valid | c_valid | (phase != accum)), self.busy.eq(busy)]
-
-        # -- memories -----------------------------------------------------------------------
-        m.d.comb += a_rd.addr.eq(k)
-        with m.If(sweeping):
-            m.d.comb += a_rd.addr.eq(sk)
-        write = self.w_we & ~busy
+        # -- weight memory ------------------------------------------------------------------
+        write = self.w_we & ~back.busy
         if p.memory == "spram":
             weight_out = self._spram(m, w_addr, write)
         else:
@@ -631,62 +589,7 @@ class DenseSynapseGateware(Gateware):
                 w_wr.en.eq(write),
             ]
             weight_out = w_rd.data
-
-        # -- read stage -> add stage ----------------------------------------------------------
-        m.d.sync += [
-            m_valid.eq(active),
-            m_sweep.eq(sweeping),
-            m_k.eq(a_rd.addr),
-            m_j.eq(j),
-            m_lane.eq(lane),
-            m_clear.eq((lane == lanes - 1) | (j == n_out - 1)),
-            c_valid.eq(m_valid),
-            c_sweep.eq(m_sweep),
-            c_k.eq(m_k),
-            c_j.eq(m_j),
-            c_lane.eq(m_lane),
-            c_clear.eq(m_clear),
-            c_w.eq(weight_out),
-            c_a.eq(a_rd.data),
-        ]
-
-        # Forwarding: the add stage's word was read before the one or two add stages before it
-        # wrote theirs. Only rows of one or two words come back to a word that soon.
-        before = c_a
-        if rows <= 2:
-            f1_valid, f1_k, f1_sum = Signal(), index(rows), Signal(a_layout)
-            f2_valid, f2_k, f2_sum = Signal(), index(rows), Signal(a_layout)
-            c_fwd1, c_fwd2 = Signal(), Signal()
-            m.d.sync += [
-                f1_valid.eq(c_valid),
-                f1_k.eq(c_k),
-                f1_sum.eq(total),
-                f2_valid.eq(f1_valid),
-                f2_k.eq(f1_k),
-                f2_sum.eq(f1_sum),
-                # decided one stage early, from registers: which add stage wrote this word last
-                c_fwd1.eq(m_valid & c_valid & (m_k == c_k)),
-                c_fwd2.eq(m_valid & f1_valid & (m_k == f1_k)),
-            ]
-            before = Signal(a_layout)
-            with m.If(c_fwd1):
-                m.d.comb += before.eq(f1_sum)
-            with m.Elif(c_fwd2):
-                m.d.comb += before.eq(f2_sum)
-            with m.Else():
-                m.d.comb += before.eq(c_a)
-        for lane_index in range(lanes):
-            m.d.comb += total[lane_index].eq(before[lane_index] + c_w[lane_index])
-
-        # -- add stage: write back (or clear), readout ----------------------------------------
-        m.d.comb += [a_wr.addr.eq(c_k), a_wr.en.eq(c_valid | (c_sweep & c_clear))]
-        with m.If(~c_sweep):
-            m.d.comb += a_wr.data.eq(total)
-        m.d.sync += [
-            self.out_we.eq(c_sweep),
-            self.out_addr.eq(c_j),
-            self.out_data.eq(readout_hdl(c_a[c_lane], p.acc_bits, p.overflow)),
-        ]
+        m.d.comb += weight.as_value().eq(weight_out)
         return m
 
     def _spram(self, m, read_addr, write):
