@@ -381,3 +381,116 @@ def count_events(m, gw, accept, max_events: int, clear) -> None:
             m.d.sync += count.eq(count + 1)
     with m.If(clear):
         m.d.sync += count.eq(0)
+
+
+# -- models -------------------------------------------------------------------------------------
+class EventSynapseModel:
+    """Base of the synapse layers' bit-true models: one :meth:`step` per timestep.
+
+    A model holds what the layer's memories hold (loaded by :meth:`_load` from the parameters
+    on :meth:`reset`) and the sticky ``overrun`` and ``bad_addr`` flags. :meth:`step`,
+    :meth:`step_events` and :meth:`run` return the readout currents, as the gateware's flush
+    writes them. Subclasses implement :meth:`_load` and :meth:`_sums`.
+    """
+
+    def __init__(self, synapse):
+        self._syn = synapse
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the configured state: the parameters' weights, flags low."""
+        syn = self._syn
+        self._fmt = readout_format(syn.acc_bits, syn.overflow)
+        self._cache: dict = {}
+        self.overrun = False
+        self.bad_addr = False
+        self._load()
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _sums(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
+        """Return one step's exact sums (any int dtype, exact modulo ``2**64``) and events."""
+        raise NotImplementedError
+
+    def _counts(self, spikes) -> np.ndarray:
+        name = self._syn.name
+        arr = np.asarray(spikes)
+        if arr.dtype == np.bool_:
+            arr = arr.astype(np.int64)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{name} spikes must be an integer array, not dtype {arr.dtype}")
+        n_in = self._syn.n_in
+        if arr.shape[-1:] != (n_in,):
+            raise ValueError(
+                f"{name} spikes must have {n_in} source(s) on the last axis, not shape {arr.shape}"
+            )
+        if arr.dtype.kind == "i" and arr.size and arr.min() < 0:
+            raise ValueError(f"{name} spikes must count events (>= 0), not {int(arr.min())}")
+        return arr
+
+    def _readout(self, sums: np.ndarray, totals) -> np.ndarray:
+        """Apply the accumulator width and the readout policy to exact (or int64-wrapped) sums."""
+        syn = self._syn
+        totals = np.asarray(totals)
+        if totals.size and totals.max() > syn.max_events:
+            self.overrun = True
+            sums = readout_np(sums, syn.sum_width, syn.sum_width, "wrap")  # the accumulator wraps
+        sums = sums.astype(np.int64, copy=False)
+        if syn.acc_bits >= syn.sum_width:
+            return sums
+        return self._fmt.fit_array(sums, out=sums)
+
+    def step(self, spikes) -> np.ndarray:
+        """Run one timestep; return the ``(n_out,)`` readout currents (``int64``).
+
+        ``spikes`` is ``(n_in,)``: the events of each source in the step (0/1 or bool from a
+        neuron core; a larger count adds the source's weights that many times, as repeated
+        events do).
+        """
+        counts = self._counts(spikes)
+        if counts.ndim != 1:
+            raise ValueError(
+                f"{self._syn.name} spikes must have shape ({self._syn.n_in},), not {counts.shape}"
+            )
+        sums, total = self._sums(counts)
+        return self._readout(sums, total)
+
+    def step_events(self, addrs) -> np.ndarray:
+        """Run one timestep from its events (source addresses, in any order); return currents.
+
+        Addresses ``>= n_in`` (up to the address width) are dropped and raise ``bad_addr``,
+        as in the gateware.
+        """
+        addrs = np.asarray(addrs, dtype=np.int64).reshape(-1)
+        syn = self._syn
+        top = 1 << syn.in_addr_width
+        if addrs.size and (addrs.min() < 0 or addrs.max() >= top):
+            bad = addrs[(addrs < 0) | (addrs >= top)][0]
+            raise ValueError(
+                f"{syn.name} event address must fit unsigned {syn.in_addr_width}-bit, "
+                f"not {int(bad)}"
+            )
+        good = addrs < syn.n_in
+        if not good.all():
+            self.bad_addr = True
+        return self.step(np.bincount(addrs[good], minlength=syn.n_in))
+
+    def run(self, spikes) -> np.ndarray:
+        """Run ``T`` timesteps at once: ``spikes`` ``(T, n_in)`` -> currents ``(T, n_out)``.
+
+        The same as ``T`` calls of :meth:`step`.
+        """
+        counts = self._run_counts(spikes)
+        out = np.empty((counts.shape[0], self._syn.n_out), dtype=np.int64)
+        for t in range(counts.shape[0]):
+            out[t] = self._sums(counts[t])[0]
+        return self._readout(out, counts.sum(axis=1, dtype=np.int64))
+
+    def _run_counts(self, spikes) -> np.ndarray:
+        counts = self._counts(spikes)
+        if counts.ndim != 2:
+            raise ValueError(
+                f"{self._syn.name} spikes must have shape (T, {self._syn.n_in}), not {counts.shape}"
+            )
+        return counts

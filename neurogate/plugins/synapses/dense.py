@@ -106,6 +106,7 @@ from neurogate.core.hookspecs import hookimpl
 from neurogate.gateware.aer import event_layout
 from neurogate.gateware.neuron_core import _SPRAM, MEMORIES, memory_blocks
 from neurogate.plugins.synapses._common import (
+    EventSynapseModel,
     acc_bits_param,
     accumulate_and_flush,
     count_events,
@@ -114,8 +115,6 @@ from neurogate.plugins.synapses._common import (
     int_array_rule,
     max_events_param,
     overflow_param,
-    readout_format,
-    readout_np,
     size_param,
     strict_param,
     sum_width,
@@ -355,7 +354,7 @@ class DenseSynapse(Component):
             )
 
 
-class DenseSynapseModel:
+class DenseSynapseModel(EventSynapseModel):
     """Bit-true model of a :class:`DenseSynapse`, one call of :meth:`step` per timestep.
 
     It holds the weights (those of the parameters after :meth:`reset`; :meth:`write_word`
@@ -363,17 +362,8 @@ class DenseSynapseModel:
     the readout currents, as the gateware's flush writes them.
     """
 
-    def __init__(self, synapse: DenseSynapse):
-        self._syn = synapse
-        self.reset()
-
-    def reset(self) -> None:
-        """Return to the configured state: the parameters' weights, flags low."""
+    def _load(self) -> None:
         self._w = self._syn.weight_matrix()
-        self._fmt = readout_format(self._syn.acc_bits, self._syn.overflow)
-        self._cache: dict = {}
-        self.overrun = False
-        self.bad_addr = False
 
     @property
     def weights(self) -> np.ndarray:
@@ -395,33 +385,6 @@ class DenseSynapseModel:
                 self._w[i, j] = value
         self._cache.clear()
 
-    def _counts(self, spikes, what) -> np.ndarray:
-        arr = np.asarray(spikes)
-        if arr.dtype == np.bool_:
-            arr = arr.astype(np.int64)
-        if arr.dtype.kind not in "iu":
-            raise TypeError(f"dense {what} must be an integer array, not dtype {arr.dtype}")
-        n_in = self._syn.n_in
-        if arr.shape[-1:] != (n_in,):
-            raise ValueError(
-                f"dense {what} must have {n_in} source(s) on the last axis, not shape {arr.shape}"
-            )
-        if arr.size and arr.min() < 0:
-            raise ValueError(f"dense {what} must count events (>= 0), not {int(arr.min())}")
-        return arr
-
-    def _readout(self, sums: np.ndarray, totals) -> np.ndarray:
-        """Apply the accumulator width and the readout policy to exact (or int64-wrapped) sums."""
-        syn = self._syn
-        totals = np.asarray(totals)
-        if totals.size and totals.max() > syn.max_events:
-            self.overrun = True
-            sums = readout_np(sums, syn.sum_width, syn.sum_width, "wrap")  # the accumulator wraps
-        sums = sums.astype(np.int64, copy=False)
-        if syn.acc_bits >= syn.sum_width:
-            return sums
-        return self._fmt.fit_array(sums, out=sums)
-
     def _sums(self, counts: np.ndarray) -> tuple[np.ndarray, int]:
         """Return the exact sums of one step's rows (int32 or int64) and its event count."""
         idx = np.flatnonzero(counts)
@@ -435,38 +398,6 @@ class DenseSynapseModel:
         # low bits do not see)
         return rows.astype(np.int64) @ np.take(self._w, idx, axis=0), total
 
-    def step(self, spikes) -> np.ndarray:
-        """Run one timestep; return the ``(n_out,)`` readout currents (``int64``).
-
-        ``spikes`` is ``(n_in,)``: the events of each source in the step (0/1 or bool from a
-        neuron core; a larger count adds the row that many times, as repeated events do).
-        """
-        counts = self._counts(spikes, "spikes")
-        if counts.ndim != 1:
-            raise ValueError(
-                f"dense spikes must have shape ({self._syn.n_in},), not {counts.shape}"
-            )
-        sums, total = self._sums(counts)
-        return self._readout(sums, total)
-
-    def step_events(self, addrs) -> np.ndarray:
-        """Run one timestep from its events (source addresses, in any order); return currents.
-
-        Addresses ``>= n_in`` (up to the address width) are dropped and raise ``bad_addr``,
-        as in the gateware.
-        """
-        addrs = np.asarray(addrs, dtype=np.int64).reshape(-1)
-        syn = self._syn
-        if addrs.size and (addrs.min() < 0 or addrs.max() >= 1 << syn.in_addr_width):
-            bad = addrs[(addrs < 0) | (addrs >= 1 << syn.in_addr_width)][0]
-            raise ValueError(
-                f"dense event address must fit unsigned {syn.in_addr_width}-bit, not {int(bad)}"
-            )
-        good = addrs < syn.n_in
-        if not good.all():
-            self.bad_addr = True
-        return self.step(np.bincount(addrs[good], minlength=syn.n_in))
-
     def run(self, spikes) -> np.ndarray:
         """Run ``T`` timesteps at once: ``spikes`` ``(T, n_in)`` -> currents ``(T, n_out)``.
 
@@ -475,22 +406,15 @@ class DenseSynapseModel:
         partial sum fits the mantissa, else in int64, whose wrap-around the accumulator's low
         bits do not see). The choice changes the speed only.
         """
-        counts = self._counts(spikes, "spikes")
-        if counts.ndim != 2:
-            raise ValueError(
-                f"dense spikes must have shape (T, {self._syn.n_in}), not {counts.shape}"
-            )
+        counts = self._run_counts(spikes)
         steps, n_in = counts.shape
         n_out = self._syn.n_out
-        totals = counts.sum(axis=1, dtype=np.int64)
         events = int(np.count_nonzero(counts))
         # rough costs on one core: ~8 us per step + ~1 ns per selected weight for the row
         # gather, ~0.15 ns per weight and step for the matrix product
         if steps * 8e-6 + events * n_out * 1e-9 < steps * n_in * n_out * 1.5e-10:
-            out = np.empty((steps, n_out), dtype=np.int64)
-            for t in range(steps):
-                out[t] = self._sums(counts[t])[0]
-            return self._readout(out, totals)
+            return super().run(counts)
+        totals = counts.sum(axis=1, dtype=np.int64)
         bound = (int(totals.max()) if steps else 0) * self._max_abs()
         if bound < 1 << 24:
             dtype = np.float32
