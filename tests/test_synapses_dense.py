@@ -337,7 +337,7 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
     Events are offered with random gaps (valid high with probability ``p_valid``); the flush is
     strobed after the last event, sometimes in the cycle that transfers it. Every readout must
     equal ``model.step_events(events)``, in target order, and the flags the model's. ``writes``
-    maps a step to ``[(addr, word), ...]`` weight writes before it. With ``poke_busy``, ``w_we``
+    maps a step to ``[(addr, word), ...]`` weight (or connection) writes before it. With ``poke_busy``, ``w_we``
     is pulsed with random words while busy, and ``flush`` too during a flush (all ignored). Returns
     ``(cycles from the flush strobe to done, cycles from the first to the last transfer)`` of
     each step.
@@ -351,7 +351,9 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
     outputs = []
     flush_cycles, event_cycles = [], []
     max_addr = (1 << syn.in_addr_width) - 1
-    n_words = syn.n_in * syn.words_per_row
+    w_addr_top = 1 << syn.ports["w_addr"].width
+    w_data_top = 1 << syn.ports["w_data"].width
+    write = model.write_word if hasattr(model, "write_word") else model.write_connection
 
     async def monitor(ctx):
         async for *_, we, addr, value in ctx.tick().sample(dut.out_we, dut.out_addr, dut.out_data):
@@ -361,8 +363,8 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
     def poke(ctx, flush=True):
         """Pulse w_we (and flush, during a flush) with random values: all ignored while busy."""
         ctx.set(dut.flush, int(rng.integers(2)) if flush else 0)
-        ctx.set(dut.w_addr, int(rng.integers(n_words)))
-        ctx.set(dut.w_data, int(rng.integers(1 << (syn.lanes * syn.weight_bits))))
+        ctx.set(dut.w_addr, int(rng.integers(w_addr_top)))
+        ctx.set(dut.w_data, int(rng.integers(w_data_top)))
         ctx.set(dut.w_we, int(rng.integers(2)))
 
     def unpoke(ctx):
@@ -377,7 +379,7 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
                 ctx.set(dut.w_data, word)
                 ctx.set(dut.w_we, 1)
                 await ctx.tick()
-                model.write_word(addr, word)
+                write(addr, word)
             ctx.set(dut.w_we, 0)
             expected = model.step_events(events).tolist()
             flushed = False
@@ -425,7 +427,7 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
                 await ctx.tick()
                 unpoke(ctx)
                 count += 1
-                assert count < 50 * (syn.n_out + syn.words_per_row * (len(events) + 5)), (
+                assert count < 50 * (syn.n_out + 10) * (len(events) + 1), (
                     f"step {t} never finished"
                 )
             count += 1  # the done cycle

@@ -71,6 +71,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.decorrelators.regen",
     "neurogate.plugins.decorrelators.rescramble",
     "neurogate.plugins.synapses.dense",
+    "neurogate.plugins.synapses.sparse",
 )
 
 
