@@ -72,6 +72,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.decorrelators.rescramble",
     "neurogate.plugins.synapses.dense",
     "neurogate.plugins.synapses.sparse",
+    "neurogate.plugins.synapses.sc_dense",
 )
 
 
