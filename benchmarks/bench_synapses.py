@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Synapse layers: NumPy model throughput, and UP5K area and Fmax of the ``dense`` gateware.
+"""Synapse layers: NumPy model throughput, and UP5K area and Fmax of their gateware.
 
-Model: a ``dense`` 1024 x 1024 layer of 8-bit weights (seeded random), 1000 timesteps whose
-input spikes are Bernoulli with rate 5% (seeded), run once with :meth:`run` (all steps at once)
-and once with :meth:`step` per timestep (as a network with recurrence must). Synaptic events
-are input spikes x ``n_out``; the rate is events over wall time, best and median of
-``--repeat`` runs.
+Model: a ``dense`` 1024 x 1024 layer of 8-bit weights (seeded random) and a ``sparse`` one with
+10% of the pairs connected, 1000 timesteps whose input spikes are Bernoulli with rate 5%
+(seeded), run once with ``model.run`` (all steps at once) and once with ``model.step`` per
+timestep (as a network with recurrence must). Synaptic events are input spikes x fan-out
+(``n_out`` for ``dense``); the rate is events over wall time, best and median of ``--repeat``
+runs.
 
 Synthesis: for each configuration the layer's Verilog (with a stand-in platform, so
 ``memory="spram"`` instantiates ``SB_SPRAM256KA``), Yosys ``synth_ice40`` on the layer alone
 (LUT4, carry, flip-flops, EBR, SPRAM) and nextpnr-ice40 for the UP5K-SG48 on the layer inside
 a harness that drives every input from a shift register and registers the XOR of every output
-(every timed path starts and ends at a flip-flop), with bench_synth's YoWASP calls. The layer
-accumulates ``lanes`` weights per clock; the table gives the synaptic events per second at
-Fmax (``lanes`` x Fmax) and the flush time of one step.
+(every timed path starts and ends at a flip-flop), with bench_synth's YoWASP calls. The table
+gives the synaptic events per second at Fmax (``dense``: ``lanes`` weights per clock;
+``sparse``: one connection per clock; ``sc_dense``: every synapse's AND gate every clock) and
+the flush time of one step.
 
     python benchmarks/bench_synapses.py                     # model and every configuration
     python benchmarks/bench_synapses.py --no-synth          # model only
@@ -41,13 +43,19 @@ from bench_synth import place_route, yosys
 
 import neurogate as ng
 
-# (label, dense parameters without weights, n_in, n_out)
+# (label, component name, parameters without weights/connections, n_in, n_out, density):
+# weights are seeded random over the full range, sparse connections a seeded random
+# `density` of all pairs.
 CONFIGS = [
-    ("dense 64x64, 8-bit, 2 lanes, EBR", {}, 64, 64),
-    ("dense 64x64, 8-bit, 4 lanes, EBR", {"lanes": 4}, 64, 64),
-    ("dense 128x96, 8-bit, 2 lanes, EBR", {}, 128, 96),
-    ("dense 256x256, 8-bit, 2 lanes, SPRAM", {"memory": "spram"}, 256, 256),
-    ("dense 256x256, 4-bit, 4 lanes, SPRAM", {"memory": "spram", "weight_bits": 4}, 256, 256),
+    ("dense 64x64, 8-bit, 2 lanes, EBR", "dense", {}, 64, 64, 1.0),
+    ("dense 64x64, 8-bit, 4 lanes, EBR", "dense", {"lanes": 4}, 64, 64, 1.0),
+    ("dense 128x96, 8-bit, 2 lanes, EBR", "dense", {}, 128, 96, 1.0),
+    ("dense 256x256, 8-bit, 2 lanes, SPRAM", "dense", {"memory": "spram"}, 256, 256, 1.0),
+    ("dense 256x256, 4-bit, 4 lanes, SPRAM", "dense", {"memory": "spram", "weight_bits": 4},
+     256, 256, 1.0),
+    ("sparse 256x256, 8-bit, 5% (3277 conn.)", "sparse", {}, 256, 256, 0.05),
+    ("sc_dense 16x16, 8-bit, 16-bit LFSRs", "sc_dense", {}, 16, 16, 1.0),
+    ("sc_dense 16x16, 8-bit, 8-bit LFSRs", "sc_dense", {"lfsr_width": 8}, 16, 16, 1.0),
 ]  # fmt: skip
 CELLS = {
     "lut4": ("SB_LUT4",),
@@ -59,13 +67,19 @@ CELLS = {
 
 
 # -- model ----------------------------------------------------------------------------------------
-def bench_model(n_in: int, n_out: int, rate: float, steps: int, repeat: int) -> dict:
+def bench_model(name: str, density: float, rate: float, steps: int, repeat: int) -> dict:
+    """Time ``name`` (1024 x 1024, seeded random 8-bit weights; ``sparse``: that density)."""
+    n_in = n_out = 1024
     rng = np.random.default_rng(2026)
-    weights = rng.integers(-128, 128, size=(n_in, n_out))
+    syn = build(rng, name, {}, n_in, n_out, density)
     spikes = (rng.random((steps, n_in)) < rate).astype(np.uint8)
-    syn = ng.component("dense", weights=weights)
-    events = int(spikes.sum()) * n_out
-    result = {"n_in": n_in, "n_out": n_out, "rate": rate, "steps": steps, "events": events}
+    if name == "sparse":
+        fan_out = np.diff(syn.csr.ptr)
+        events = int((spikes.astype(np.int64) @ fan_out).sum())
+    else:
+        events = int(spikes.sum()) * n_out
+    result = {"component": name, "n_in": n_in, "n_out": n_out, "density": density,
+              "rate": rate, "steps": steps, "events": events}  # fmt: skip
     reference = None
     for how in ("run", "step"):
         times = []
@@ -123,6 +137,17 @@ class Harness(Elaboratable):
         return m
 
 
+def build(rng, name, params, n_in, n_out, density):
+    """Return the component of one configuration, with seeded random weights."""
+    bits = params.get("weight_bits", 8)
+    weights = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(n_in, n_out))
+    if name == "sparse":
+        i, j = np.nonzero(rng.random((n_in, n_out)) < density)
+        conns = np.stack([i, j, weights[i, j]], axis=1)
+        return ng.component(name, connections=conns, n_in=n_in, n_out=n_out, **params)
+    return ng.component(name, weights=weights, **params)
+
+
 def synthesise(label, syn, workdir: Path, seeds: int, freq: float) -> dict:
     t0 = time.perf_counter()
     plat = _Platform()
@@ -143,18 +168,21 @@ def synthesise(label, syn, workdir: Path, seeds: int, freq: float) -> dict:
     yosys(workdir, "top.v", "top", "up5k", False, "json")
     fmax = place_route(workdir, "up5k", seeds, freq, label)
     best = max(fmax) if fmax else None
+    # synaptic events per clock: dense adds `lanes` weights, sparse one connection, sc_dense
+    # every synapse (an AND gate each) every cycle
+    per_clock = {"dense": getattr(syn, "lanes", 1), "sparse": 1, "sc_dense": syn.n_in * syn.n_out}
+    flush = getattr(syn, "flush_cycles", None)
     return {
         "label": label,
+        "component": repr(syn),
         "n_in": syn.n_in,
         "n_out": syn.n_out,
         "weight_bits": syn.weight_bits,
-        "lanes": syn.lanes,
-        "memory": syn.memory,
         **area,
         "fmax_mhz": best,
         "fmax_all_mhz": fmax,
-        "mevents_s_at_fmax": best * syn.lanes if best else None,
-        "flush_us_at_fmax": syn.flush_cycles / best if best else None,
+        "mevents_s_at_fmax": best * per_clock[syn.name] if best else None,
+        "flush_us_at_fmax": flush / best if best and flush else None,
         "seeds": seeds,
         "seconds": time.perf_counter() - t0,
     }
@@ -167,29 +195,33 @@ def main(argv=None) -> int:
     parser.add_argument("--no-model", action="store_true", help="the synthesis only")
     parser.add_argument("--seeds", type=int, default=2, help="nextpnr seeds (best Fmax reported)")
     parser.add_argument("--freq", type=float, default=60.0, help="nextpnr target, MHz")
-    parser.add_argument("--only", default="", help="run the configurations whose label has this")
+    parser.add_argument(
+        "--only", default="", help="synthesise the configurations whose label has this"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     results: dict = {"machine": f"{platform.machine()} {platform.processor()}".strip()}
     if not args.no_model:
-        r = bench_model(1024, 1024, 0.05, 1000, args.repeat)
-        results["model"] = r
-        print(f"dense 1024 x 1024, 5% input rate, {r['steps']} steps, {r['events']} events:")
-        for how in ("run", "step"):
-            x = r[how]
-            print(f"  {how:5} best {x['best_s'] * 1e3:7.1f} ms  {x['best_mevents_s']:7.0f} M "
-                  f"events/s  (median {x['median_mevents_s']:.0f})")  # fmt: skip
+        results["model"] = []
+        for name, density in (("dense", 1.0), ("sparse", 0.1)):
+            r = bench_model(name, density, 0.05, 1000, args.repeat)
+            results["model"].append(r)
+            conn = "" if name == "dense" else f", {density:.0%} connected"
+            print(f"{name} 1024 x 1024{conn}, 5% input rate, {r['steps']} steps, "
+                  f"{r['events']} events:")  # fmt: skip
+            for how in ("run", "step"):
+                x = r[how]
+                print(f"  {how:5} best {x['best_s'] * 1e3:7.1f} ms  {x['best_mevents_s']:7.0f} M "
+                      f"events/s  (median {x['median_mevents_s']:.0f})")  # fmt: skip
     if not args.no_synth:
         rows = []
         print(f"\n{'configuration':40} {'LUT4':>5} {'carry':>5} {'FF':>4} {'EBR':>3} "
               f"{'SPRAM':>5} {'Fmax MHz':>8} {'Mev/s':>6} {'flush us':>8}")  # fmt: skip
         rng = np.random.default_rng(1)
-        for label, params, n_in, n_out in CONFIGS:
+        for label, name, params, n_in, n_out, density in CONFIGS:
             if args.only not in label:
                 continue
-            bits = params.get("weight_bits", 8)
-            weights = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(n_in, n_out))
-            syn = ng.component("dense", weights=weights, **params)
+            syn = build(rng, name, params, n_in, n_out, density)
             with tempfile.TemporaryDirectory() as tmp:
                 r = synthesise(label, syn, Path(tmp), args.seeds, args.freq)
             rows.append(r)

@@ -382,11 +382,17 @@ class SparseSynapseModel(EventSynapseModel):
         # the connection indices of the selected rows, concatenated
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
         conn = np.arange(n) + offsets
-        weights = self._weight[conn] * np.repeat(times, lengths)
+        once = total == idx.size  # every source at most once (as from a neuron core)
         if total * (1 << (self._syn.weight_bits - 1)) < 1 << 53:  # exact in float64
+            if "float64" not in self._cache:
+                self._cache["float64"] = self._weight.astype(np.float64)
+            weights = self._cache["float64"][conn]
+            if not once:
+                weights *= np.repeat(times, lengths)
             sums = np.bincount(self._target[conn], weights=weights, minlength=n_out)
             return sums.astype(np.int64), total
         sums = np.zeros(n_out, dtype=np.int64)
+        weights = self._weight[conn] * np.repeat(times, lengths)
         np.add.at(sums, self._target[conn], weights)  # int64: exact modulo 2**64
         return sums, total
 
