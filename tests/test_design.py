@@ -128,7 +128,7 @@ def test_unknown_component_is_placed_on_its_table():
             "[network]",
             "[netwrk]",
             "<design>:1: unknown table 'netwrk' (did you mean 'network'?); valid tables: network, "
-            "inputs, populations, connections",
+            "inputs, encoders, populations, connections",
         ),
         (
             "size = 3\nkind",
@@ -192,3 +192,35 @@ def test_dump_round_trip(tmp_path, rng_seed):
             np.testing.assert_array_equal(got[pop][key], want[pop][key])
     if len(net.connections) > 3:  # the dense layer's weights went to a .npy file beside it
         np.testing.assert_array_equal(np.load(path.parent / "connections_3_weights.npy"), weights)
+
+
+def test_encoders_table_and_round_trip(tmp_path, rng_seed):
+    text = GOOD + '\n[encoders.r]\nencoder = "rate"\nsource = "drive"\nparams = { width = 12 }\n'
+    _err(
+        text.replace("width = 12 }", "width = 12, stochastic = 1 }"),
+        "<design>:33: encoders.r: encoder 'r': rate.stochastic must be a bool, not 1",
+    )
+    _err(text.replace('encoder = "rate"', 'encoder = "lfsr"'),
+         "<design>:31: encoders.r: encoder 'r': 'lfsr' is not a temporal encoder (one input port "
+         "and a 1-bit 'spike' output: burst, latency, phase, rate, sigma_delta)")  # fmt: skip
+    _err(
+        text,
+        "<design>:30: encoders.r: encoder 'r': 'drive' values (signed 12-bit [-2048, 2047]) do "
+        "not fit the encoder's input (unsigned 12-bit [0, 4095])",
+    )
+    text = text.replace("signed = true", "signed = false")
+    _err(text, "<design>:1: network: demo: encoder 'r' is not connected to anything")
+    text += '\n[[connections]]\nfrom = "r"\nto = "b"\nsynapse = "dense"\n'
+    text += "params = { weights = [[5, 0, 0], [0, 5, 0], [0, 0, 5]] }\n"
+    text = text.replace('[[connections]]\nfrom = "drive"\nto = "b"\n', "")
+    net = loads(text)
+    from neurogate.core.design import dump
+
+    dump(net, tmp_path / "d.toml")
+    again = load(tmp_path / "d.toml")
+    x = np.random.default_rng(rng_seed).integers(0, 2000, size=(40, 3))
+    want, got = net.model().run({"drive": x}), again.model().run({"drive": x})
+    assert want["b"]["spike"].any()
+    for pop in want:
+        for key in want[pop]:
+            np.testing.assert_array_equal(got[pop][key], want[pop][key])

@@ -160,7 +160,7 @@ _CASES = [
     (lambda n: n.population("src", "if_neuron", 3), "net: the name 'src' is already used"),
     (
         lambda n: n.connect("zz", "p2"),
-        "connection 'zz' -> 'p2': no input or population named 'zz'",
+        "connection 'zz' -> 'p2': no input, encoder or population named 'zz'",
     ),
     (
         lambda n: n.connect("src", "src"),
@@ -240,3 +240,64 @@ def test_run_errors():
     assert Network("e").populations == {}
     with pytest.raises(NetworkError, match=_exact("e: the network has no population")):
         Network("e").model()
+
+
+def test_encoder_known_answer():
+    """rate(width=3) on x=3 spikes at steps 2, 5, 7 (its docstring); one weight of 10 -> 10."""
+    net = Network("enc")
+    net.input("x", 1, kind="value", width=3)
+    net.encoder("r", "rate", "x", width=3)
+    net.population("p", "if_neuron", 1, threshold=1000)
+    net.connect("r", "p", _Weights(n_in=1, n_out=1, scale=10))
+    net.probe("p", "v")
+    out = net.model().run({"x": [[3]] * 9})
+    # the spikes of steps 2, 5, 7 arrive one step later
+    assert out["p"]["v"][:, 0].tolist() == [0, 0, 0, 10, 10, 10, 20, 20, 30]
+
+
+def test_random_encoders_get_distinct_seeds_and_match_their_own_models(rng_seed):
+    rng = np.random.default_rng(rng_seed)
+    net = Network()
+    net.input("x", 5, kind="value", width=8)
+    enc = net.encoder("r", "rate", "x", stochastic=True)
+    assert len({inst.seed for inst in enc.instances}) == 5
+    net.population("p", "if_neuron", 5, threshold=1)
+    net.connect("r", "p", _Weights(n_in=5, n_out=5, scale=1))
+    x = rng.integers(0, 256, size=(40, 5))
+    got = net.model().run({"x": x})["p"]["spike"]
+    for i, inst in enumerate(enc.instances):  # p fires one step after each encoder spike
+        spikes = inst.model(1).run({"x": x[:, i : i + 1]})["spike"][:, 0].astype(bool)
+        np.testing.assert_array_equal(got[1:, i], spikes[:-1])
+
+
+@pytest.mark.parametrize(
+    ("call", "msg"),
+    [
+        (
+            lambda n: n.encoder("e", "lfsr", "v"),
+            "encoder 'e': 'lfsr' is not a temporal encoder (one input port and a 1-bit 'spike' "
+            "output: burst, latency, phase, rate, sigma_delta)",
+        ),
+        (
+            lambda n: n.encoder("e", "rate", "s"),
+            "encoder 'e': the source 's' must be a value input",
+        ),
+        (
+            lambda n: n.encoder("e", "rate", "v", width=4),
+            "encoder 'e': 'v' values (unsigned 8-bit [0, 255]) do not fit the encoder's input "
+            "(unsigned 4-bit [0, 15])",
+        ),
+        (
+            lambda n: n.encoder("e", "rate", "v", widht=4),
+            "encoder 'e': rate has no parameter 'widht'; its parameters are: width, "
+            "stochastic, seed",
+        ),
+    ],
+    ids=["not-temporal", "spike-source", "too-wide", "bad-param"],
+)
+def test_encoder_errors(call, msg):
+    net = Network()
+    net.input("v", 2, kind="value", width=8)
+    net.input("s", 2)
+    with pytest.raises(NetworkError, match=_exact(msg)):
+        call(net)

@@ -143,3 +143,20 @@ def test_unsupported_networks_are_named():
         ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="pysim")
     with pytest.raises(ValueError, match="runs on the 'model' and 'pysim' backends, not 'icarus'"):
         ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="icarus")
+
+
+@pytest.mark.parametrize(
+    ("encoder", "params"),
+    [("rate", {"stochastic": True}), ("rate", {}), ("latency", {}), ("sigma_delta", {})],
+)
+def test_encoders_model_equals_pysim(rng_seed, encoder, params):
+    rng = np.random.default_rng(rng_seed)
+    net = Network("enc")
+    net.input("x", 5, kind="value", width=8)
+    net.encoder("e", encoder, "x", **params)
+    net.population("p", "if_neuron", 3, threshold=40)
+    net.connect("e", "p", "dense", weights=rng.integers(0, 30, size=(5, 3)))
+    net.probe("p", "v")
+    x = rng.integers(0, 256, size=(14, 5))
+    result = compare(net, {"x": x}, seed=rng_seed)
+    assert result["p"]["v"].any()

@@ -15,6 +15,11 @@ A design file has one table per input and per population, keyed by name, and one
     width = 12
     signed = true
 
+    [encoders.rates]
+    encoder = "rate"              # a temporal encoder, one per element of its source
+    source = "bias"
+    params = { width = 12, stochastic = true }   # random encoders get distinct seeds
+
     [populations.hidden]
     neuron = "lif_shift"          # a registered neuron component
     size = 8
@@ -100,6 +105,11 @@ _SCHEMA = {
         "width": (int, "an int"),
         "signed": (bool, "true or false"),
     },
+    "encoder": {
+        "!encoder": (str, "a temporal encoder name"),
+        "!source": (str, "a value input name"),
+        "params": (dict, "a table"),
+    },
     "population": {
         "!neuron": (str, "a component name"),
         "!size": (int, "an int"),
@@ -116,7 +126,7 @@ _SCHEMA = {
         "params": (dict, "a table"),
     },
 }
-_TOP = ("network", "inputs", "populations", "connections")
+_TOP = ("network", "inputs", "encoders", "populations", "connections")
 
 
 class _Lines:
@@ -158,10 +168,12 @@ class _Lines:
 # Which key of a table a network error is about (the first pattern found in the message).
 _KEY_HINTS = (
     (" delay must", "delay"),
-    ("no input or population named", "from"),
+    ("no input, encoder or population named", "from"),
     ("the target", "to"),
     ("has no input port", None),  # port (connections) or port_values (populations)
     ("no component named", "synapse/neuron"),
+    ("is not a temporal encoder", "encoder"),
+    ("must be a value input", "source"),
     ("is not a neuron kernel", "neuron"),
     ("is not a synapse", "synapse"),
     ("shape mismatch", "synapse"),
@@ -176,6 +188,8 @@ def _key_of(message: str) -> str | None:
             if key is None:
                 return "port" if message.startswith("connection") else "port_values"
             if key == "synapse/neuron":
+                if message.startswith("encoder"):
+                    return "encoder"
                 return "synapse" if message.startswith("connection") else "neuron"
             return key
     if re.search(r"\w+\.\w+ must ", message):  # a component parameter
@@ -265,13 +279,24 @@ def loads(text: str, name: str = "<design>", base=None) -> Network:
             out[key] = value
         return out
 
-    for key in ("inputs", "populations"):
+    for key in ("inputs", "encoders", "populations"):
         if key in data and not isinstance(data[key], dict):
             raise DesignError(f"{name}:{lines.of(key)}: {key} must be tables [{key}.NAME]")
     for iname, section in data.get("inputs", {}).items():
         table = f"inputs.{iname}"
         check_table(table, section, "input")
         build(table, None, lambda iname=iname, s=section: net.input(iname, **s))
+    for ename, section in data.get("encoders", {}).items():
+        table = f"encoders.{ename}"
+        check_table(table, section, "encoder")
+        params = resolve(table, section.get("params", {}))
+        build(
+            table,
+            None,
+            lambda ename=ename, s=section, params=params: net.encoder(
+                ename, s["encoder"], s["source"], **params
+            ),
+        )
     probes = []
     for pname, section in data.get("populations", {}).items():
         table = f"populations.{pname}"
@@ -354,6 +379,13 @@ def dumps(net: Network) -> tuple[str, dict[str, np.ndarray]]:
         if node.kind != "spike":
             lines += [f'kind = "{node.kind}"', f"width = {node.width}"]
             lines += [f"signed = {_toml_value(node.signed, name)}"]
+        lines.append("")
+    for name, enc in net.encoders.items():
+        table = f"encoders.{name}"
+        lines += [f"[{table}]", f'encoder = "{enc.encoder.name}"', f'source = "{enc.source}"']
+        params = _params(enc.encoder, table, arrays)
+        if params:
+            lines.append(f"params = {_toml_value(params, table)}")
         lines.append("")
     for name, pop in net.populations.items():
         table = f"populations.{name}"

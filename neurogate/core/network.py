@@ -53,7 +53,15 @@ import numpy as np
 from .component import Component, Port
 from .neuron import NeuronKernel
 
-__all__ = ["Connection", "Input", "Network", "NetworkError", "NetworkModel", "Population"]
+__all__ = [
+    "Connection",
+    "Encoder",
+    "Input",
+    "Network",
+    "NetworkError",
+    "NetworkModel",
+    "Population",
+]
 
 _KINDS = ("spike", "value")
 
@@ -76,6 +84,22 @@ class Input:
     def port(self) -> Port:
         """The format of one element."""
         return Port("in", self.width, self.signed, f"input {self.name}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoder:
+    """``size`` temporal encoders turning the value input ``source`` into spikes.
+
+    ``instances`` holds one component per element: the same one for a deterministic encoder,
+    distinct seeds (:meth:`~neurogate.core.component.Component.allocate_seed`) for a random one.
+    """
+
+    name: str
+    encoder: Component
+    source: str
+    size: int
+    instances: tuple
+    kind = "spike"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +145,7 @@ class Network:
         _check_name(name, "network")
         self.name = name
         self.inputs: dict[str, Input] = {}
+        self.encoders: dict[str, Encoder] = {}
         self.populations: dict[str, Population] = {}
         self.connections: list[Connection] = []
         self.probes: dict[str, tuple[str, ...]] = {}
@@ -128,7 +153,7 @@ class Network:
     # -- building --------------------------------------------------------------------------
     def _new_name(self, name, what):
         _check_name(name, what)
-        if name in self.inputs or name in self.populations:
+        if name in self.inputs or name in self.populations or name in self.encoders:
             raise NetworkError(f"{self.name}: the name {name!r} is already used")
 
     def input(self, name: str, size: int, kind: str = "spike", width: int = 1, signed=False):
@@ -146,6 +171,49 @@ class Network:
             raise NetworkError(f"input {name!r} signed must be a bool, not {signed!r}")
         node = Input(name, size, kind, width, signed)
         self.inputs[name] = node
+        return node
+
+    def encoder(self, name: str, encoder, source: str, **params):
+        """Encode the value input ``source`` into spikes, one ``encoder`` per element.
+
+        ``encoder`` is a temporal encoder (one input port and a 1-bit ``spike`` output, such
+        as ``"rate"``, ``"latency"``, ``"phase"``, ``"burst"``, ``"sigma_delta"``) or its name
+        with ``params``. An encoder with a random source gets a distinct seed per element.
+        """
+        self._new_name(name, "encoder")
+        where = f"encoder {name!r}"
+        if isinstance(encoder, str):
+            from neurogate import component
+
+            try:
+                encoder = component(encoder, **params)
+            except (LookupError, TypeError, ValueError) as exc:
+                raise NetworkError(f"{where}: {str(exc).strip(chr(39))}") from None
+        elif params:
+            raise NetworkError(f"{where}: give params with an encoder name, not both")
+        ins, outs = getattr(encoder, "inputs", {}), getattr(encoder, "outputs", {})
+        spike = outs.get("spike")
+        if encoder.kind != "encoder" or len(ins) != 1 or spike is None or spike.width != 1:
+            raise NetworkError(
+                f"{where}: {getattr(encoder, 'name', encoder)!r} is not a temporal encoder "
+                "(one input port and a 1-bit 'spike' output: burst, latency, phase, rate, "
+                "sigma_delta)"
+            )
+        src = self.inputs.get(source)
+        if src is None or src.kind != "value":
+            raise NetworkError(f"{where}: the source {source!r} must be a value input")
+        port = next(iter(ins.values()))
+        if not (port.format.min <= src.port.format.min and src.port.format.max <= port.format.max):
+            raise NetworkError(
+                f"{where}: {source!r} values ({src.port.format.describe()}) do not fit the "
+                f"encoder's input ({port.format.describe()})"
+            )
+        if encoder.sequence_key() is None:
+            instances = (encoder,) * src.size
+        else:
+            instances = tuple(encoder.allocate_seed(i) for i in range(src.size))
+        node = Encoder(name, encoder, source, src.size, instances)
+        self.encoders[name] = node
         return node
 
     def population(self, name: str, neuron, size: int, port_values=None, **params):
@@ -190,9 +258,9 @@ class Network:
         connects a value input directly.
         """
         where = f"connection {source!r} -> {target!r}"
-        src = self.inputs.get(source) or self.populations.get(source)
+        src = self.node(source)
         if src is None:
-            raise NetworkError(f"{where}: no input or population named {source!r}")
+            raise NetworkError(f"{where}: no input, encoder or population named {source!r}")
         dst = self.populations.get(target)
         if dst is None:
             what = "an input (inputs have no ports)" if target in self.inputs else "unknown"
@@ -253,6 +321,10 @@ class Network:
             raise
         return conn
 
+    def node(self, name: str):
+        """Return the input, encoder or population called ``name`` (``None`` if none)."""
+        return self.inputs.get(name) or self.encoders.get(name) or self.populations.get(name)
+
     def probe(self, population: str, *fields: str) -> None:
         """Record the state ``fields`` of ``population`` in :meth:`NetworkModel.run`."""
         pop = self.populations.get(population)
@@ -303,10 +375,13 @@ class Network:
         """Raise :class:`NetworkError` for an input that drives nothing or an empty network."""
         if not self.populations:
             raise NetworkError(f"{self.name}: the network has no population")
-        used = {c.source for c in self.connections}
+        used = {c.source for c in self.connections} | {e.source for e in self.encoders.values()}
         for name in self.inputs:
             if name not in used:
                 raise NetworkError(f"{self.name}: input {name!r} is not connected to anything")
+        for name in self.encoders:
+            if name not in used:
+                raise NetworkError(f"{self.name}: encoder {name!r} is not connected to anything")
 
     def model(self) -> NetworkModel:
         """Return the bit-true NumPy model of the network (see the module docstring)."""
@@ -316,7 +391,8 @@ class Network:
     def __repr__(self):
         return (
             f"Network({self.name!r}: {len(self.inputs)} inputs, "
-            f"{len(self.populations)} populations, {len(self.connections)} connections)"
+            + (f"{len(self.encoders)} encoders, " if self.encoders else "")
+            + f"{len(self.populations)} populations, {len(self.connections)} connections)"
         )
 
 
@@ -351,10 +427,33 @@ class NetworkModel:
         # history of every source: ring buffer of the last `depth` timesteps (row t % depth)
         self._depth = depth
         self._hist = {}
-        for name, node in {**net.inputs, **net.populations}.items():
+        for name, node in {**net.inputs, **net.encoders, **net.populations}.items():
             dtype = np.bool_ if node.kind == "spike" else np.int64
             self._hist[name] = np.zeros((depth, node.size), dtype=dtype)
+        # encoders: one model of n instances, or one per element when seeds differ
+        self._enc = {}
+        for name, enc in net.encoders.items():
+            if all(inst is enc.encoder for inst in enc.instances):
+                self._enc[name] = [enc.encoder.model(enc.size)]
+            else:
+                self._enc[name] = [inst.model(1) for inst in enc.instances]
         self._t = 0
+
+    def _encode(self, arrays: dict, steps: int) -> dict:
+        """Return each encoder's spikes for the run, ``(steps, size)`` booleans."""
+        out = {}
+        for name, enc in self.network.encoders.items():
+            x = arrays[enc.source]
+            port = next(iter(enc.encoder.inputs))
+            models = self._enc[name]
+            if len(models) == 1:
+                spikes = models[0].run({port: x}, steps=steps)["spike"]
+            else:
+                cols = [m.run({port: x[:, i : i + 1]}, steps=steps)["spike"] for i, m in
+                        enumerate(models)]  # fmt: skip
+                spikes = np.concatenate(cols, axis=1) if cols else np.zeros((steps, 0))
+            out[name] = spikes.astype(bool)
+        return out
 
     def _check_inputs(self, inputs, steps):
         net = self.network
@@ -442,6 +541,8 @@ class NetworkModel:
             probes = net.probes.get(name, ())
             plans.append((name, pop.neuron, const, edges, clip, out[name], probes))
         depth, hist = self._depth, self._hist
+        encoded = self._encode(arrays, steps)
+        arrays = {**arrays, **encoded}  # encoder spikes enter the history like inputs
         neurons = sum(p.size for p in net.populations.values())
         show = progress if progress is not None else steps * neurons >= 5_000_000
         bar = None

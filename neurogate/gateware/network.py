@@ -32,7 +32,7 @@ gateware (``dense``) and has ``delay=1``; each population has at most one incomi
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, EnableInserter, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -53,7 +53,7 @@ def plan(net: Network, memory: str = "ebr") -> dict:
     incoming: dict[str, list] = {name: [] for name in net.populations}
     for conn in net.connections:
         incoming[conn.target].append(conn)
-        src = net.inputs.get(conn.source) or net.populations.get(conn.source)
+        src = net.node(conn.source)
         where = f"connection {conn.source!r} -> {conn.target!r}"
         if src.kind == "spike":
             if conn.delay != 1:
@@ -90,6 +90,10 @@ def plan(net: Network, memory: str = "ebr") -> dict:
     return {"cores": cores, "driver": driver, "port": port}
 
 
+def _addr_width(size: int) -> int:
+    return max(1, (size - 1).bit_length())
+
+
 class NetworkGateware(wiring.Component):
     """The gateware of ``net`` (see the module docstring).
 
@@ -123,8 +127,16 @@ class NetworkGateware(wiring.Component):
             members[f"{name}_rd_data"] = Out(core.state_layout)
         for name, node in net.inputs.items():
             if node.kind == "spike":
-                members[f"{name}_aer"] = In(aer_signature(max(1, (node.size - 1).bit_length())))
+                members[f"{name}_aer"] = In(aer_signature(_addr_width(node.size)))
+        for name, enc in net.encoders.items():
+            port = next(iter(enc.encoder.inputs.values()))
+            members[f"{name}_in_addr"] = In(_addr_width(enc.size))
+            members[f"{name}_in_data"] = In(port.shape)
+            members[f"{name}_in_we"] = In(1)
         super().__init__(members)
+        self.encoder_units = {
+            name: [inst.create() for inst in enc.instances] for name, enc in net.encoders.items()
+        }
         self.cores = {name: core.create() for name, core in self.plan["cores"].items()}
         self.synapses = [
             conn.synapse.create() if conn.synapse is not None else None for conn in net.connections
@@ -144,15 +156,54 @@ class NetworkGateware(wiring.Component):
             if syn is not None:
                 m.submodules[f"syn{i}"] = syn
 
+        # encoders: one unit per element, advanced once per timestep (``tick``, with the cores'
+        # step strobe) from a register the host writes; a scanner then sends the spiking
+        # elements' indices as address-events, one per clock
+        tick = Signal()
+        scanners, scanning = {}, []
+        for name, units in self.encoder_units.items():
+            enc = net.encoders[name]
+            port = next(iter(enc.encoder.inputs))
+            addr = getattr(self, f"{name}_in_addr")
+            data = getattr(self, f"{name}_in_data")
+            we = getattr(self, f"{name}_in_we")
+            spikes = []
+            for i, unit in enumerate(units):
+                m.submodules[f"enc_{name}_{i}"] = EnableInserter(tick)(unit)
+                x = Signal.like(data, name=f"{name}_x{i}")
+                with m.If(we & (addr == i)):
+                    m.d.sync += x.eq(data)
+                m.d.comb += getattr(unit, port).eq(x)
+                spikes.append(unit.spike)
+            bits = Cat(*spikes)
+            src = aer_signature(_addr_width(enc.size)).create(path=(f"{name}_scan",))
+            index = Signal(range(enc.size + 1), name=f"{name}_index")
+            active = Signal(name=f"{name}_scanning")
+            current = bits.bit_select(index, 1)
+            m.d.comb += [src.valid.eq(active & current), src.payload.addr.eq(index)]
+            with m.If(active & (~current | src.ready)):
+                m.d.sync += index.eq(index + 1)
+                with m.If(index == enc.size - 1):
+                    m.d.sync += active.eq(0)
+            with m.If(tick):
+                m.d.sync += [index.eq(0), active.eq(1)]
+            scanners[name] = src
+            scanning.append(active)
+
         # sources -> synapses: each source stream forks to every synapse it feeds
         consumers: dict[str, list] = {}
         for conn, syn in zip(net.connections, syns, strict=True):
             if syn is not None:
                 consumers.setdefault(conn.source, []).append(syn)
-        for source in list(net.inputs) + list(net.populations):
+        for source in [*net.inputs, *net.encoders, *net.populations]:
             if source in net.inputs and net.inputs[source].kind != "spike":
                 continue
-            src = getattr(self, f"{source}_aer") if source in net.inputs else cores[source].aer
+            if source in net.inputs:
+                src = getattr(self, f"{source}_aer")
+            elif source in scanners:
+                src = scanners[source]
+            else:
+                src = cores[source].aer
             sinks = consumers.get(source, [])
             if not sinks:
                 m.d.comb += src.ready.eq(1)  # nobody listens: drain
@@ -200,12 +251,15 @@ class NetworkGateware(wiring.Component):
             quiet = quiet & (core_done[name] | core.done) & core.idle
         for syn in live:
             quiet = quiet & ~syn.busy
+        for active in scanning:
+            quiet = quiet & ~active
         all_flushed = 1
         for seen, syn in zip(syn_done, live, strict=True):
             all_flushed = all_flushed & (seen | syn.done)
         with m.FSM():
             with m.State("IDLE"), m.If(self.step):
                 m.d.comb += [core.step.eq(1) for core in cores.values()]
+                m.d.comb += tick.eq(1)
                 m.d.sync += [seen.eq(0) for seen in core_done.values()]
                 m.d.sync += [seen.eq(0) for seen in syn_done]
                 m.next = "FIRE"

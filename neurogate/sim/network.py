@@ -91,6 +91,16 @@ def run_pysim(
                     ctx.set(we, 1)
                     await ctx.tick()
                 ctx.set(we, 0)
+            for name, enc in net.encoders.items():
+                addr = getattr(dut, f"{name}_in_addr")
+                data = getattr(dut, f"{name}_in_data")
+                we = getattr(dut, f"{name}_in_we")
+                for i, value in enumerate(arrays[enc.source][t].tolist()):
+                    ctx.set(addr, i)
+                    ctx.set(data, value)
+                    ctx.set(we, 1)
+                    await ctx.tick()
+                ctx.set(we, 0)
             for key in spike_inputs:
                 stream = getattr(dut, f"{key}_aer")
                 for i in np.flatnonzero(arrays[key][t]).tolist():
