@@ -222,3 +222,18 @@ def test_encode_decode_round_trip(rng):
     from amaranth.hdl import signed
 
     assert decode(signed(4), encode(signed(4), -3)) == -3
+
+
+def test_ready_schedule_overrides_the_random_draw():
+    # ready low for cycles 0..5 and high at 6: the first output (offered at cycle 1) waits
+    # there; after the schedule ends ready is random again.
+    res = streams.run(
+        Stage(), {"i": [1, 2]}, p_valid=1.0, ready={"o": [0] * 6 + [1]}, p_ready=1.0, settle=4
+    )
+    assert res.ready["o"][:7].tolist() == [0] * 6 + [1]
+    assert res.cycles_of("o") == [6, 7]
+    assert res.transfers["o"][0].offered == 1
+    with pytest.raises(ValueError, match=exact(
+        "Stage has no output stream 'i'; its output streams are: o"
+    )):  # fmt: skip
+        streams.run(Stage(), ready={"i": [1]})

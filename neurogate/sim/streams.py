@@ -278,6 +278,7 @@ def run(
     *,
     p_valid: float | Mapping[str, float] = 0.5,
     p_ready: float | Mapping[str, float] = 0.5,
+    ready: Mapping[str, Sequence[int]] | None = None,
     seed: int | None = 0,
     max_cycles: int = 100_000,
     settle: int = 32,
@@ -300,6 +301,9 @@ def run(
         1.0 for ports it leaves out); 1.0 offers back to back.
     p_ready : float or dict
         Probability that an output's ``ready`` is high on a cycle (per port in a dict).
+    ready : dict, optional
+        ``{output stream: [0 or 1 per cycle, ...]}``: ``ready`` as given on the cycles the
+        sequence covers (random with ``p_ready`` after its end), for hand-made schedules.
     seed : int
         Seeds the random choices; the same seed and component give the same run.
     max_cycles : int
@@ -320,12 +324,19 @@ def run(
         ins, outs, _, vout, pv, pr, feeds, drive = _plan(
             gw, name, streams, values, p_valid, p_ready
         )
+        schedule = {k: [bool(v) for v in seq] for k, seq in (ready or {}).items()}
+        for key in schedule:
+            if key not in outs:
+                raise ValueError(
+                    f"{name} has no output stream {key!r}; its output streams are: "
+                    f"{', '.join(outs) or '(none)'}"
+                )
     except (TypeError, ValueError):
         gw._MustUse__silence = True  # never simulated: no "created but never used" warning
         raise
     rng = np.random.default_rng(seed)
     top = _Top(gw)
-    last_value = max((len(s) for s in drive.values()), default=0)
+    last_value = max((len(s) for s in (*drive.values(), *schedule.values())), default=0)
 
     in_sigs = {k: getattr(gw, k) for k in ins}
     out_sigs = {k: getattr(gw, k) for k in outs}
@@ -362,6 +373,8 @@ def run(
             ready_now = {}
             for key in outs:
                 ready_now[key] = bool(rng.random() < pr[key])
+                if cycle < len(schedule.get(key, ())):
+                    ready_now[key] = schedule[key][cycle]
                 ctx.set(out_sigs[key].ready, ready_now[key])
             for key, seq in drive.items():
                 ctx.set(_raw(getattr(gw, key)), seq[cycle] if cycle < len(seq) else 0)

