@@ -10,6 +10,12 @@ layer spikes sparsely.
 
     python benchmarks/bench_network.py                      # both shapes, best of 5
     python benchmarks/bench_network.py --sizes 1000,1000,1000 --steps 1000 --repeat 3
+    python benchmarks/bench_network.py --synth 64,128,10    # gateware on iCE40 UP5K
+
+``--synth IN,HIDDEN,OUT`` builds the gateware of a two-layer network (``lif_shift`` hidden
+layer, ``if_neuron`` output layer, 8-bit dense weights) and reports its UP5K area (Yosys) and
+Fmax (nextpnr, inside a harness that drives every input from a shift register and XORs every
+output into one flip-flop, as bench_synth.py does for components).
 """
 
 from __future__ import annotations
@@ -40,6 +46,68 @@ def build(sizes, n_in, seed):
     return net
 
 
+def synth(spec: str, seeds: int) -> None:
+    """Area and Fmax of the gateware of a two-layer network on the UP5K."""
+    import tempfile
+    from pathlib import Path
+
+    from amaranth.back import verilog
+    from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
+    from amaranth.lib import wiring
+
+    from bench_synth import count_cells, place_route, yosys
+    from neurogate.gateware.network import NetworkGateware
+
+    n_in, n_hid, n_out = (int(x) for x in spec.split(","))
+    rng = np.random.default_rng(1)
+    net = ng.Network("net")
+    net.input("x", n_in)
+    net.population("h", "lif_shift", n_hid, threshold=60)
+    net.population("o", "if_neuron", n_out, threshold=100)
+    net.connect("x", "h", "dense", weights=rng.integers(-8, 9, size=(n_in, n_hid)))
+    net.connect("h", "o", "dense", weights=rng.integers(-8, 9, size=(n_hid, n_out)))
+
+    class Harness(Elaboratable):
+        def __init__(self):
+            self.dut = NetworkGateware(net)
+            self.sin, self.sout = Signal(), Signal()
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.dut = dut = self.dut
+            ins, outs = [], []
+            for _path, member, value in dut.signature.flatten(dut):
+                value = Value.cast(value)  # a data.View (struct payloads) as its bits
+                (ins if member.flow == wiring.In else outs).append(value)
+            chain = Signal(max(1, sum(len(v) for v in ins)))
+            m.d.sync += chain.eq(Cat(self.sin, chain[:-1]))
+            pos = 0
+            for v in ins:
+                m.d.comb += v.eq(chain[pos : pos + len(v)])
+                pos += len(v)
+            m.d.sync += self.sout.eq(Cat(*outs).xor())
+            return m
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        top = Harness()
+        (work / "top.v").write_text(
+            verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
+        )
+        (work / "dut.v").write_text(verilog.convert(NetworkGateware(net), name="dut",
+                                                    emit_src=False))  # fmt: skip
+        t0 = time.perf_counter()
+        yosys(work, "dut.v", "dut", "up5k", False, "stat")
+        area = count_cells(work / "stat.json", "dut", "up5k")
+        yosys(work, "top.v", "top", "up5k", False, "json")
+        fmax = place_route(work, "up5k", seeds, 100.0, "network")
+    print(
+        f"network {n_in} -> {n_hid} lif_shift -> {n_out} if_neuron (dense, 8-bit weights) on "
+        f"UP5K: {area['lut']} LUT4, {area['carry']} carry, {area['ff']} FF, {area['ram']} EBR; "
+        f"Fmax {max(fmax):.1f} MHz (best of {seeds} seeds; {time.perf_counter() - t0:.0f} s)"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", action="append", help="comma list of layer sizes")
@@ -48,7 +116,11 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--synth", metavar="IN,HIDDEN,OUT", help="gateware area/Fmax on UP5K")
+    parser.add_argument("--seeds", type=int, default=2, help="nextpnr seeds for --synth")
     args = parser.parse_args(argv)
+    if args.synth:
+        return synth(args.synth, args.seeds)
     shapes = [
         tuple(int(x) for x in s.split(","))
         for s in (args.sizes or ["1000,1000,1000", "400,400,200"])
