@@ -54,8 +54,8 @@ def synth(spec: str, seeds: int) -> None:
     from amaranth.back import verilog
     from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
     from amaranth.lib import wiring
-
     from bench_synth import count_cells, place_route, yosys
+
     from neurogate.gateware.network import NetworkGateware
 
     n_in, n_hid, n_out = (int(x) for x in spec.split(","))
