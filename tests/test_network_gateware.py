@@ -160,3 +160,16 @@ def test_encoders_model_equals_pysim(rng_seed, encoder, params):
     x = rng.integers(0, 256, size=(14, 5))
     result = compare(net, {"x": x}, seed=rng_seed)
     assert result["p"]["v"].any()
+
+
+def test_sparse_synapse_in_a_network(rng_seed):
+    rng = np.random.default_rng(rng_seed)
+    pairs = {(int(rng.integers(6)), int(rng.integers(4))) for _ in range(12)}
+    connections = [(i, j, int(rng.integers(-5, 40))) for i, j in sorted(pairs)]
+    net = Network("sp")
+    net.input("x", 6)
+    net.population("p", "if_neuron", 4, threshold=45)
+    net.connect("x", "p", "sparse", n_in=6, n_out=4, connections=connections)
+    net.probe("p", "v")
+    x = (rng.random((14, 6)) < 0.5).astype(np.uint8)
+    compare(net, {"x": x}, seed=rng_seed)
