@@ -24,9 +24,9 @@ a one-step delay (the spikes of step ``t`` are routed during step ``t`` and inte
 
 Supported networks (anything else is a :class:`~neurogate.core.network.NetworkError` naming
 the place): every connection from a spike source goes through a synapse component with
-gateware (``dense``) and has ``delay=1``; each population has at most one incoming connection
-(a synapse or a value input); the population's other input ports take their
-``port_values`` (per-neuron parameter memory, initialised in the bitstream) or 0.
+gateware (``dense``, ``sparse``) and has ``delay=1``; each population has at most one
+incoming connection (a synapse or a value input); the population's other input ports take
+their ``port_values`` (per-neuron parameter memory, initialised in the bitstream) or 0.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def plan(net: Network, memory: str = "ebr") -> dict:
             if not hasattr(conn.synapse, "create") or "flush" not in conn.synapse.ports:
                 raise NetworkError(
                     f"{where}: synapse {conn.synapse.name!r} has no flush/readout gateware "
-                    "(use 'dense')"
+                    "(use 'dense' or 'sparse')"
                 )
     cores, driver, port = {}, {}, {}
     for name, pop in net.populations.items():
