@@ -29,6 +29,35 @@ async def reset(ctx, domain: ClockDomain) -> None:
     ctx.set(domain.rst, 0)
 
 
+class Top(Elaboratable):
+    """``dut`` with an explicit ``sync`` clock domain (whose reset :func:`reset` drives)."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.domain = ClockDomain("sync")
+
+    def elaborate(self, platform):
+        m = Module()
+        m.domains.sync = self.domain
+        m.submodules.dut = self.dut
+        return m
+
+
+def simulate(top: Elaboratable, testbench, vcd: str | None = None) -> None:
+    """Run ``testbench`` (an async testbench) on ``top`` with a 1 MHz clock, until it returns.
+
+    With ``vcd``, a waveform of the whole run is written to that path.
+    """
+    sim = Simulator(top)
+    sim.add_clock(1e-6)
+    sim.add_testbench(testbench)
+    if vcd:
+        with sim.write_vcd(vcd):
+            sim.run()
+    else:
+        sim.run()
+
+
 class Backend:
     """A simulation backend. Subclasses set :attr:`name` and implement :meth:`run`."""
 
@@ -114,14 +143,7 @@ class PysimBackend(Backend):
                 if progress is not None:
                     progress(1)
 
-        sim = Simulator(top)
-        sim.add_clock(1e-6)
-        sim.add_testbench(testbench)
-        if vcd:
-            with sim.write_vcd(vcd):
-                sim.run()
-        else:
-            sim.run()
+        simulate(top, testbench, vcd)
         return {k: res for k, res in zip(out_names, results, strict=True)}
 
 

@@ -12,31 +12,17 @@ through the cores' read ports. The result has the shape of
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import ClockDomain, Elaboratable, Module
-from amaranth.sim import Simulator
 
 from neurogate.core.network import Network, NetworkError
 from neurogate.gateware.network import NetworkGateware, plan
 
-from .backends import reset
+from .backends import Top, reset, simulate
 
 __all__ = ["NetworkMismatchError", "compare", "run_pysim"]
 
 
 class NetworkMismatchError(AssertionError):
     """The model and the gateware of a network differ (the message names the first place)."""
-
-
-class _Top(Elaboratable):
-    def __init__(self, dut):
-        self.dut = dut
-        self.domain = ClockDomain("sync")
-
-    def elaborate(self, platform):
-        m = Module()
-        m.domains.sync = self.domain
-        m.submodules.dut = self.dut
-        return m
 
 
 def run_pysim(
@@ -55,7 +41,7 @@ def run_pysim(
     arrays, steps = model._check_inputs(inputs, steps)
     plan(net, memory)  # unsupported networks fail here, before any gateware is made
     dut = NetworkGateware(net, memory)
-    top = _Top(dut)
+    top = Top(dut)
     rng = np.random.default_rng(seed)
     cores = dut.plan["cores"]
     out = {
@@ -139,14 +125,7 @@ def run_pysim(
                     for f in fields:
                         out[name][f][t, i] = getattr(word, f)
 
-    sim = Simulator(top)
-    sim.add_clock(1e-6)
-    sim.add_testbench(testbench)
-    if vcd:
-        with sim.write_vcd(vcd):
-            sim.run()
-    else:
-        sim.run()
+    simulate(top, testbench, vcd)
     return out
 
 
