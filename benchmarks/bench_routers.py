@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from amaranth.back import verilog
 from amaranth.hdl import Elaboratable, Module, Signal, Value
 from amaranth.lib import wiring
@@ -42,13 +43,29 @@ from bench_synth import ARCH, count_cells, place_route, tool, yosys
 import neurogate as ng
 from neurogate.sim import streams
 
+
+def _table(sources: int, fanout: tuple[int, int], dests: int, seed: int = 1) -> tuple:
+    """A seeded random multicast table: each source gets fanout[0]..fanout[1] destinations."""
+    rng = np.random.default_rng(seed)
+    return tuple(
+        tuple(rng.integers(0, dests, size=rng.integers(fanout[0], fanout[1] + 1)).tolist())
+        for _ in range(sources)
+    )
+
+
 # (label, component name, parameters)
 CONFIGS = [
     ("aer_encoder n=16 round robin", "aer_encoder", {"n": 16}),
     ("aer_encoder n=64 round robin", "aer_encoder", {"n": 64}),
     ("aer_encoder n=64 priority", "aer_encoder", {"n": 64, "arbiter": "priority"}),
     ("aer_encoder n=256 round robin", "aer_encoder", {"n": 256}),
-]
+    ("routing_table 256 src x 4 dest, 10-bit", "routing_table",
+     {"table": _table(256, (4, 4), 1024)}),
+    ("routing_table 1024 src x 1..8 dest, 12-bit", "routing_table",
+     {"table": _table(1024, (1, 8), 4096)}),
+    ("routing_table 256 src x 1 dest, 8-bit ts", "routing_table",
+     {"table": _table(256, (1, 1), 256), "ts_width": 8}),
+]  # fmt: skip
 
 
 class StreamHarness(Elaboratable):
@@ -123,8 +140,14 @@ def _encoder_stimulus(comp):
     return {"values": {"spikes": [(1 << comp.n) - 1], "strobe": [1]}}
 
 
-STIMULUS = {"aer_encoder": _encoder_stimulus}
-OUTPUTS = {"aer_encoder": ("aer",)}
+def _table_stimulus(comp):
+    # 200 events from random sources: one destination out per clock needs no input gaps.
+    rng = np.random.default_rng(2)
+    return {"streams": {"i": rng.integers(0, len(comp.table), size=200).tolist()}}
+
+
+STIMULUS = {"aer_encoder": _encoder_stimulus, "routing_table": _table_stimulus}
+OUTPUTS = {"aer_encoder": ("aer",), "routing_table": ("o",)}
 
 
 def main(argv=None) -> int:
@@ -159,12 +182,12 @@ def main(argv=None) -> int:
                 with tempfile.TemporaryDirectory(prefix="ng-routers-") as tmp:
                     r.update(synthesise(label, comp, Path(tmp), arch, args.seeds, args.freq))
                 fmax = r["fmax_mhz"] or 0.0
-                print(f"{label:36} {arch:5} LUT4 {r['lut']:5} carry {r['carry']:4} "
+                print(f"{label:44} {arch:5} LUT4 {r['lut']:5} carry {r['carry']:4} "
                       f"FF {r['ff']:5} RAM {r['ram']:3} Fmax {fmax:6.1f} MHz  "
                       f"events/clock {epc:.3f}  Mevents/s {fmax * epc:6.1f}  "
                       f"[{r['seconds']:.0f} s]", flush=True)  # fmt: skip
             else:
-                print(f"{label:36} events/clock {epc:.3f}", flush=True)
+                print(f"{label:44} events/clock {epc:.3f}", flush=True)
             rows.append(r)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -72,6 +72,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.decorrelators.regen",
     "neurogate.plugins.decorrelators.rescramble",
     "neurogate.plugins.routers.aer_encoder",
+    "neurogate.plugins.routers.routing_table",
     "neurogate.plugins.synapses.dense",
     "neurogate.plugins.synapses.sparse",
     "neurogate.plugins.synapses.sc_dense",
