@@ -65,6 +65,8 @@ CONFIGS = [
      {"table": _table(1024, (1, 8), 4096)}),
     ("routing_table 256 src x 1 dest, 8-bit ts", "routing_table",
      {"table": _table(256, (1, 1), 256), "ts_width": 8}),
+    ("aer_decoder n=64", "aer_decoder", {"n": 64}),
+    ("aer_decoder n=256", "aer_decoder", {"n": 256}),
 ]  # fmt: skip
 
 
@@ -146,8 +148,18 @@ def _table_stimulus(comp):
     return {"streams": {"i": rng.integers(0, len(comp.table), size=200).tolist()}}
 
 
-STIMULUS = {"aer_encoder": _encoder_stimulus, "routing_table": _table_stimulus}
-OUTPUTS = {"aer_encoder": ("aer",), "routing_table": ("o",)}
+def _decoder_stimulus(comp):
+    rng = np.random.default_rng(3)
+    return {"streams": {"i": rng.integers(0, comp.n, size=200).tolist()}, "values": {"strobe": []}}
+
+
+STIMULUS = {
+    "aer_encoder": _encoder_stimulus,
+    "routing_table": _table_stimulus,
+    "aer_decoder": _decoder_stimulus,
+}
+# The streams whose transfers count as the router's events (the decoder's are its input's).
+OUTPUTS = {"aer_encoder": ("aer",), "routing_table": ("o",), "aer_decoder": ("i",)}
 
 
 def main(argv=None) -> int:

@@ -116,7 +116,8 @@ class StreamRun:
     transfers : dict
         ``{stream port: [Transfer, ...]}`` in order, for every input and output stream.
     values : dict
-        ``{output value port: int array of one value per cycle}``.
+        ``{output value port: int array of one value per cycle}`` (an object array of Python
+        ints for ports wider than 63 bits, of dicts for a struct layout).
     ready : dict
         ``{stream port: uint8 array}``: ``ready`` on every cycle (driven by the bench on
         outputs, by the component on inputs).
@@ -199,6 +200,15 @@ class _Top(Elaboratable):
         m.domains.sync = self.domain
         m.submodules.dut = self.dut
         return m
+
+
+def _trace(values: list, shape) -> np.ndarray:
+    """An int64 array; an object array for ports wider than 63 bits or with a struct layout."""
+    if isinstance(shape, data.Layout) or Shape.cast(shape).width > 63:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+    return np.array(values, dtype=np.int64)
 
 
 def _raw(x):
@@ -452,7 +462,7 @@ def run(
         sim.run()
     return StreamRun(
         transfers=transfers,
-        values={k: np.array(v, dtype=np.int64) for k, v in trace_values.items()},
+        values={k: _trace(v, vout[k]) for k, v in trace_values.items()},
         ready={k: np.array(v, dtype=np.uint8) for k, v in trace_ready.items()},
         valid={k: np.array(v, dtype=np.uint8) for k, v in trace_valid.items()},
         cycles=state["cycles"],
