@@ -88,7 +88,6 @@ from ._common import (
 __all__ = ["AerEncoder", "AerEncoderModel"]
 
 
-
 class AerEncoder(Component):
     """Spike vector to AER stream (see the module docstring for the behaviour).
 
