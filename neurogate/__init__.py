@@ -14,6 +14,7 @@ import functools
 from importlib.metadata import PackageNotFoundError, version
 
 from . import sc, sim
+from .core import nir
 from .core.component import Component, Gateware, Model, Port, StreamPort
 from .core.design import load as load_design
 from .core.fixed import FixedFormat
@@ -44,6 +45,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "load_design",
+    "nir",
     "plugin_manager",
     "reload_plugins",
     "sc",

@@ -268,6 +268,45 @@ def cmd_sim(args) -> int:
     return 0
 
 
+# -- import -----------------------------------------------------------------------------------
+def cmd_import(args) -> int:
+    import warnings
+
+    import numpy as np
+
+    from neurogate.core.design import DesignError, dump
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            imported = ng.nir.load(
+                args.model,
+                dt=args.dt,
+                weight_bits=args.weight_bits,
+                state_format=args.state_bits,
+                strict=args.strict,
+                delay=args.delay,
+            )
+    except (ImportError, ng.nir.NIRImportError) as exc:
+        raise CLIError(str(exc)) from None
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    print(imported.report)
+    try:
+        dump(imported.network, args.output)
+    except (DesignError, OSError) as exc:
+        raise CLIError(f"cannot write {args.output}: {exc}") from None
+    print(f"wrote {args.output} ({imported.network!r})")
+    if args.compare:
+        rng = np.random.default_rng(args.seed)
+        stim = {
+            node: (rng.random((args.compare, imported.network.inputs[name].size)) < args.rate)
+            for node, name in imported.inputs.items()
+        }
+        print(imported.compare({k: v.astype(np.uint8) for k, v in stim.items()}))
+    return 0
+
+
 # -- demo -------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from neurogate.demo import run_demo
@@ -337,6 +376,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="write a raster + trace plot (PNG, SVG, PDF)")
     p.add_argument("--json", metavar="FILE", help="write spike times and counts as JSON")
     p.set_defaults(func=cmd_sim)
+
+    p = sub.add_parser("import", help="import a NIR graph as a quantised design file")
+    p.add_argument("model", help="NIR file (.nir)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="TOML design to write")
+    p.add_argument(
+        "--dt", type=float, default=1e-4, help="timestep in seconds (default: %(default)g)"
+    )
+    p.add_argument(
+        "--weight-bits", type=int, default=8, help="bits of a weight (default: %(default)s)"
+    )
+    p.add_argument(
+        "--state-bits", type=int, default=None, help="bits of a membrane potential (default: 16)"
+    )
+    p.add_argument(
+        "--delay", type=int, default=1, help="timesteps a spike takes per edge (default: 1)"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="weights that do not fit are an error, not clipped"
+    )
+    p.add_argument(
+        "--compare",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="also run network and float reference on random spikes; print the agreement",
+    )
+    p.add_argument(
+        "--rate", type=float, default=0.2, help="spike probability of --compare inputs (0.2)"
+    )
+    p.add_argument("--seed", type=int, default=1, help="seed of --compare inputs (default: 1)")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
         "demo", help="simulate an encoder-driven LIF population; check model == gateware"

@@ -80,7 +80,8 @@ def test_cli_page_shows_commands():
     ids=[" ".join([*(f"{k}={v}" for k, v in e.items()), *a]) for e, a, _ in COMMANDS],
 )
 def test_cli_page_command_runs(env, argv, error, tmp_path):
-    for design in (ROOT / "examples").glob("*.toml"):  # the page runs the example designs
+    examples = ROOT / "examples"
+    for design in [*examples.glob("*.toml"), *examples.glob("*/*.nir")]:  # the page runs them
         shutil.copy(design, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "neurogate", *argv],
