@@ -67,6 +67,9 @@ CONFIGS = [
      {"table": _table(256, (1, 1), 256), "ts_width": 8}),
     ("aer_decoder n=64", "aer_decoder", {"n": 64}),
     ("aer_decoder n=256", "aer_decoder", {"n": 256}),
+    ("aer_merge 4 inputs, 10-bit", "aer_merge", {"inputs": 4, "addr_width": 10}),
+    ("aer_merge 8 inputs, 12-bit + 8-bit ts", "aer_merge",
+     {"inputs": 8, "addr_width": 12, "ts_width": 8}),
 ]  # fmt: skip
 
 
@@ -153,13 +156,25 @@ def _decoder_stimulus(comp):
     return {"streams": {"i": rng.integers(0, comp.n, size=200).tolist()}, "values": {"strobe": []}}
 
 
+def _merge_stimulus(comp):
+    rng = np.random.default_rng(4)
+    top = 1 << comp.addr_width
+    return {"streams": {f"i{k}": rng.integers(0, top, 50).tolist() for k in range(comp.inputs)}}
+
+
 STIMULUS = {
     "aer_encoder": _encoder_stimulus,
     "routing_table": _table_stimulus,
     "aer_decoder": _decoder_stimulus,
+    "aer_merge": _merge_stimulus,
 }
 # The streams whose transfers count as the router's events (the decoder's are its input's).
-OUTPUTS = {"aer_encoder": ("aer",), "routing_table": ("o",), "aer_decoder": ("i",)}
+OUTPUTS = {
+    "aer_encoder": ("aer",),
+    "routing_table": ("o",),
+    "aer_decoder": ("i",),
+    "aer_merge": ("o",),
+}
 
 
 def main(argv=None) -> int:

@@ -74,6 +74,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.routers.aer_encoder",
     "neurogate.plugins.routers.routing_table",
     "neurogate.plugins.routers.aer_decoder",
+    "neurogate.plugins.routers.aer_merge",
     "neurogate.plugins.synapses.dense",
     "neurogate.plugins.synapses.sparse",
     "neurogate.plugins.synapses.sc_dense",

@@ -113,9 +113,9 @@ def rr_grant(m: Module, requests: Value, advance: Value, name: str = "rr") -> Va
     width = len(requests)
     above = Signal(width, init=(1 << width) - 1, name=f"{name}_above")
     high = requests & above
-    pick = Mux(high.any(), high, requests)
     grant = Signal(width, name=f"{name}_grant")
-    m.d.comb += grant.eq(lowest_one_hot(pick))
+    # both priority encoders side by side, then a mux: shallower than masking first
+    m.d.comb += grant.eq(Mux(high.any(), lowest_one_hot(high), lowest_one_hot(requests)))
     with m.If(advance & grant.any()):
         # the bits strictly above the grant: ~(grant | (grant - 1))
         m.d.sync += above.eq(~(grant | (grant - 1)[:width]))
