@@ -225,9 +225,10 @@ def main(argv=None) -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 r = synthesise(label, syn, Path(tmp), args.seeds, args.freq)
             rows.append(r)
+            flush = f"{r['flush_us_at_fmax']:8.2f}" if r["flush_us_at_fmax"] else f"{'-':>8}"
             print(f"{label:40} {r['lut4']:5} {r['carry']:5} {r['ff']:4} {r['ebr']:3} "
                   f"{r['spram']:5} {r['fmax_mhz'] or 0:8.1f} {r['mevents_s_at_fmax'] or 0:6.0f} "
-                  f"{r['flush_us_at_fmax'] or 0:8.2f}", flush=True)  # fmt: skip
+                  f"{flush}", flush=True)  # fmt: skip
         results["synth"] = rows
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

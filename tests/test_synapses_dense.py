@@ -337,8 +337,9 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
     Events are offered with random gaps (valid high with probability ``p_valid``); the flush is
     strobed after the last event, sometimes in the cycle that transfers it. Every readout must
     equal ``model.step_events(events)``, in target order, and the flags the model's. ``writes``
-    maps a step to ``[(addr, word), ...]`` weight (or connection) writes before it. With ``poke_busy``, ``w_we``
-    is pulsed with random words while busy, and ``flush`` too during a flush (all ignored). Returns
+    maps a step to ``[(addr, word), ...]`` weight (or connection) writes before it. With
+    ``poke_busy``, ``w_we`` is pulsed with random words while busy, and ``flush`` too during a
+    flush (all ignored). Returns
     ``(cycles from the flush strobe to done, cycles from the first to the last transfer)`` of
     each step.
     """
@@ -427,9 +428,7 @@ def simulate(syn, steps, rng, *, p_valid=0.7, writes=None, poke_busy=False, mode
                 await ctx.tick()
                 unpoke(ctx)
                 count += 1
-                assert count < 50 * (syn.n_out + 10) * (len(events) + 1), (
-                    f"step {t} never finished"
-                )
+                assert count < 50 * (syn.n_out + 10) * (len(events) + 1), f"step {t} never finished"
             count += 1  # the done cycle
             assert not ctx.get(dut.busy)
             await ctx.tick()

@@ -28,7 +28,7 @@ def random_weights(rng, n_in, n_out, weight_bits):
 # -- parameters -----------------------------------------------------------------------------------
 def test_defaults_seeds_and_ports():
     syn = ng.component("sc_dense", weights=np.zeros((3, 2), int))
-    assert (syn.n_in, syn.n_out, syn.weight_bits, syn.lfsr_width, syn.latency) == (3, 2, 8, 16, 1)
+    assert (syn.n_in, syn.n_out, syn.weight_bits, syn.lfsr_width, syn.latency) == (3, 2, 8, 16, 2)
     # the default seeds are the lfsr allocations 0, 1, 2 (allocation 0 is the lfsr default)
     assert syn.seeds == tuple(LFSR(width=16).allocate_seed(i).seed for i in range(3))
     assert syn.seeds[0] == 0xACE1

@@ -17,8 +17,9 @@ positive weights and subtracts those of the negative ones (a signed popcount)::
 
 so ``E[y[j]] ~ sum_i P(x[i]) * w[i, j] / 2**(weight_bits - 1)`` when each input is independent
 of its row's LFSR (``P(wbit) = (M - 1) / (2**lfsr_width - 1)`` over a full period for ``M >= 1``,
-as for the ``lfsr`` encoder). The output is registered (latency 1: after step ``t`` the ``y``
-ports show ``y_t``; reset value 0).
+as for the ``lfsr`` encoder). The products are registered and so are the outputs (latency 2:
+two cycles after step ``t`` the ``y`` ports show ``y_t``; reset value 0): the register between
+the comparators and the adder trees takes a 16 x 16 layer on the UP5K from 30 to about 47 MHz.
 
 Random sources. Row ``i`` has one LFSR (an ``lfsr`` generator of ``lfsr_width`` bits with the
 maximal taps and seed ``seeds[i]``) shared by the ``n_out`` synapses of that row; the synapses
@@ -85,7 +86,7 @@ class SCDenseSynapse(Component):
     x0, x1, ... : in, 1
         The ``n_in`` input bitstreams.
     y0, y1, ... : out, signed ``bits_for(n_in) + 1``
-        Per output, the signed popcount of the products this step; registered.
+        Per output, the signed popcount of the products of the step two cycles before.
     """
 
     name = "sc_dense"
@@ -188,7 +189,7 @@ class SCDenseSynapse(Component):
 
     @property
     def latency(self):
-        return 1
+        return 2
 
     def model(self, n=1):
         return SCDenseSynapseModel(self, n)
@@ -260,8 +261,8 @@ class SCDenseSynapseGateware(Gateware):
 
     One ``lfsr`` generator per row (its ``state`` port is the current state ``s_t``; its own
     comparator is unused and trimmed), one comparator with a constant per nonzero weight, an
-    AND gate per synapse, and per output two adder trees (positive and negative weights) whose
-    difference is registered.
+    AND gate per synapse whose product is registered, and per output two adder trees (positive
+    and negative weights) whose difference is registered.
     """
 
     def elaborate(self, platform):
@@ -281,7 +282,7 @@ class SCDenseSynapseGateware(Gateware):
                 if weights[i, j] == 0:
                     continue
                 product = Signal(name=f"p{i}_{j}")
-                m.d.comb += product.eq(getattr(self, f"x{i}") & (states[i] < int(magnitude[i, j])))
+                m.d.sync += product.eq(getattr(self, f"x{i}") & (states[i] < int(magnitude[i, j])))
                 (pos if weights[i, j] > 0 else neg).append(product)
             total = Signal(signed(bits_for(p.n_in) + 1), name=f"sum{j}")
             m.d.comb += total.eq(_popcount(pos) - _popcount(neg))
