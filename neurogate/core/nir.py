@@ -304,9 +304,7 @@ class Comparison:
         ]
         lines += [layer.line() for layer in self.layers]
         for name, info in self.outputs.items():
-            text = ", ".join(
-                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items()
-            )
+            text = ", ".join(f"{k} {100 * v:.2f} %" for k, v in info.items())
             lines.append(f"  output {name!r}: {text}")
         return "\n".join(lines)
 
