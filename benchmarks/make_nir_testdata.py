@@ -10,6 +10,9 @@ writes into tests/data/:
   ``Affine`` and ``LIF`` nodes);
 * ``snntorch_synaptic.nir``: Linear(6, 5) -> Synaptic -> Linear(5, 3) -> Synaptic (NIR
   ``Linear`` and ``CubaLIF``);
+* ``snntorch_rleaky.nir``: Linear(6, 5) + bias -> RLeaky (all-to-all recurrent weights) ->
+  Linear(5, 3) + bias -> Leaky (nirtorch flattens the recurrent layer into the nodes
+  ``1.lif`` and ``1.w_rec``: a cycle);
 * ``snntorch_vectors.npz``: for each, random input spikes (``<name>_input``, (samples, steps,
   6)) and the spikes snnTorch computed for them, hidden (``<name>_hidden``) and output
   (``<name>_output``), each (samples, steps, n) uint8.
@@ -44,6 +47,17 @@ def leaky(n, beta, threshold, output=False):
         reset_delay=False,
         init_hidden=True,
         output=output,
+    )
+
+
+def rleaky(n, beta, threshold):
+    return snn.RLeaky(
+        beta=torch.full((n,), beta),
+        threshold=torch.full((n,), threshold),
+        linear_features=n,
+        reset_mechanism="zero",
+        reset_delay=False,
+        init_hidden=True,
     )
 
 
@@ -94,13 +108,19 @@ def main():
             torch.nn.Linear(5, 3, bias=False),
             synaptic(3, 0.7, 0.8, 1.0, output=True),
         ),
+        "rleaky": torch.nn.Sequential(
+            torch.nn.Linear(N_IN, 5),
+            rleaky(5, 0.8, 0.8),
+            torch.nn.Linear(5, 3),
+            leaky(3, 0.75, 1.0, output=True),
+        ),
     }
     vectors = {}
     for name, net in nets.items():
         with torch.no_grad():  # weights that make both layers fire now and then
             net[0].weight.mul_(2.0)
             net[2].weight.mul_(2.5)
-            if net[0].bias is not None:
+            if name == "leaky":
                 net[0].bias.add_(0.05)
                 net[2].weight.abs_().mul_(1.5)
                 net[2].bias.add_(0.1)

@@ -246,7 +246,7 @@ def test_cuba_lif_parameters():
 
 
 # -- against snnTorch -----------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["leaky", "synaptic"])
+@pytest.mark.parametrize("name", ["leaky", "synaptic", "rleaky"])
 def test_reference_reproduces_snntorch(name):
     """With delay=0 (snnTorch's timing) the float reference spikes exactly as snnTorch did."""
     vec = np.load(DATA / "snntorch_vectors.npz")
@@ -260,17 +260,17 @@ def test_reference_reproduces_snntorch(name):
     np.testing.assert_array_equal(imp.reference(x)["output"], vec[f"{name}_output"].astype(bool))
     assert vec[f"{name}_hidden"].sum() > 100
     assert vec[f"{name}_output"].sum() > 100
-    assert set(net) == {"n1", "n3"}
+    assert set(net) == {imp.populations[hidden], "n3"}
 
 
-@pytest.mark.parametrize("name", ["leaky", "synaptic"])
+@pytest.mark.parametrize("name", ["leaky", "synaptic", "rleaky"])
 @pytest.mark.parametrize("delay", [0, 1])
 def test_quantised_network_agrees_with_reference(name, delay):
     vec = np.load(DATA / "snntorch_vectors.npz")
     imp = ng.nir.load(DATA / f"snntorch_{name}.nir", delay=delay)
     cmp = imp.compare(vec[f"{name}_input"])
     print(imp.report, cmp, sep="\n")
-    kernel = {"leaky": "lif", "synaptic": "cuba_lif"}[name]
+    kernel = {"leaky": "lif", "synaptic": "cuba_lif", "rleaky": "lif"}[name]
     assert [layer.kernel for layer in imp.report.layers] == [kernel, kernel]
     assert all(layer.clipped == 0 for layer in imp.report.layers)
     for layer in cmp.layers:
@@ -296,6 +296,20 @@ def test_random_networks_agree_closely(rng, case):
     for a, b in zip(fine.layers, coarse.layers, strict=True):
         assert a.agreement >= 0.995
         assert b.agreement >= 0.75
+
+
+def test_snntorch_recurrent_layer():
+    """snnTorch's RLeaky arrives as nodes '1.lif' and '1.w_rec' in a cycle."""
+    imp = ng.nir.load(DATA / "snntorch_rleaky.nir", delay=0)
+    assert imp.populations == {"1.lif": "n1_lif", "3": "n3"}
+    delays = {(c.source, c.target): c.delay for c in imp.network.connections}
+    assert delays == {
+        ("n1_lif", "n1_lif"): 1,  # the recurrent weights: the previous step's spikes
+        ("input", "n1_lif"): 0,
+        ("bias", "n1_lif"): 0,
+        ("n1_lif", "n3"): 0,
+        ("bias", "n3"): 0,
+    }
 
 
 # -- gateware and design files --------------------------------------------------------------------
