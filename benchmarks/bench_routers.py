@@ -70,6 +70,12 @@ CONFIGS = [
     ("aer_merge 4 inputs, 10-bit", "aer_merge", {"inputs": 4, "addr_width": 10}),
     ("aer_merge 8 inputs, 12-bit + 8-bit ts", "aer_merge",
      {"inputs": 8, "addr_width": 12, "ts_width": 8}),
+    ("priority_queue 4 levels x 16, 10-bit", "priority_queue",
+     {"levels": 4, "depth": 16, "addr_width": 10}),
+    ("priority_queue 4 levels x 16, 10-bit, deadline 64", "priority_queue",
+     {"levels": 4, "depth": 16, "addr_width": 10, "max_latency": 64}),
+    ("priority_queue 8 levels x 64, 12-bit", "priority_queue",
+     {"levels": 8, "depth": 64, "addr_width": 12}),
 ]  # fmt: skip
 
 
@@ -162,11 +168,22 @@ def _merge_stimulus(comp):
     return {"streams": {f"i{k}": rng.integers(0, top, 50).tolist() for k in range(comp.inputs)}}
 
 
+def _queue_stimulus(comp):
+    rng = np.random.default_rng(5)
+    top = 1 << comp.addr_width
+    events = [
+        {"event": {"addr": int(a)}, "prio": int(rng.integers(comp.levels))}
+        for a in rng.integers(0, top, 200)
+    ]
+    return {"streams": {"i": events}}
+
+
 STIMULUS = {
     "aer_encoder": _encoder_stimulus,
     "routing_table": _table_stimulus,
     "aer_decoder": _decoder_stimulus,
     "aer_merge": _merge_stimulus,
+    "priority_queue": _queue_stimulus,
 }
 # The streams whose transfers count as the router's events (the decoder's are its input's).
 OUTPUTS = {
@@ -174,6 +191,7 @@ OUTPUTS = {
     "routing_table": ("o",),
     "aer_decoder": ("i",),
     "aer_merge": ("o",),
+    "priority_queue": ("o",),
 }
 
 
