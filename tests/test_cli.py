@@ -193,3 +193,14 @@ def test_sim_errors(tmp_path, capsys):
     assert "--input must be NAME=FILE.npy with NAME one of: bias; not 'nope=a.npy'" in err
     assert main(["sim", str(design), "--steps", "0"]) == 2
     assert "--steps must be >= 1, not 0" in capsys.readouterr().err
+
+
+def test_verify_design_file(tmp_path, capsys):
+    design = tmp_path / "ff.toml"
+    design.write_text(DESIGN.replace("[inputs.x]\nsize = 6\n\n", ""))
+    assert main(["verify", str(design), "--steps", "12", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: Network('ff': 1 inputs, 1 populations, 1 connections)\n")
+    assert "model == pysim on every spike and probed state, 12 timesteps, seed=4" in out
+    assert main(["verify", str(design), "--backends", "model,icarus"]) == 2
+    assert "a design file is verified on model,pysim, not model,icarus" in capsys.readouterr().err
