@@ -73,9 +73,14 @@ clipped with a ``UserWarning``, or :class:`NIRImportError` with ``strict=True``)
 that fires every step (connected with ``delay=0``, in up to 16-bit weights; clipped like
 weights when larger). The potential of ``lif`` / ``li`` / ``if_neuron`` has ``state_format.width``
 bits (default 16) and ``g = state_format.fraction`` guard bits below the weight LSB (``qv = q /
-2**g``; default: the most that keep ``2 * (|threshold| + the largest one-step input)`` in range;
-``if_neuron`` and memoryless ``li`` use ``g = 0``), and ``f = min(16, width - 2 - g)`` fraction
-bits for the leak. ``dense`` synapses read out ``acc_bits`` = the target's input width.
+2**g``; default: the most that keep ``2 * (|threshold| + the largest one-step input)`` in range,
+at most ``(width - 2) // 3``; ``if_neuron`` and memoryless ``li`` use ``g = 0``), and ``f =
+min(16, width - 2 - g)`` fraction bits for the leak (``gain_k = 2**(f + g)`` must fit the
+state). ``dense`` synapses read out ``acc_bits`` = the target's input width.
+
+Recurrent layers work: snnTorch's ``RLeaky`` arrives flattened by nirtorch as a cycle through
+the neuron node (its recurrent ``Affine`` is a connection from the population to itself, with
+``delay >= 1``). Nested ``NIRGraph`` nodes are not flattened (an error names them).
 
 Reference. :meth:`Imported.reference` runs the NIR graph in float64 NumPy: each node's equation
 as in the table's left half (forward Euler, the same ``dt``), the same edge delays, strict
