@@ -142,7 +142,7 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
-from amaranth.hdl import C, Cat, ClockSignal, Instance, Module, Mux, Signal, Value, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
@@ -150,6 +150,7 @@ from amaranth.lib.wiring import In, Out
 
 from neurogate.core.component import bits_for
 from neurogate.core.neuron import NeuronKernel
+from neurogate.gateware.spram import SPRAM
 
 __all__ = ["MEMORIES", "NeuronCore", "NeuronCoreGateware", "NeuronCoreModel"]
 
@@ -724,7 +725,7 @@ class NeuronCoreGateware(wiring.Component):
             m.d.sync += bank.eq(~bank)
 
         def blocks(name, width):
-            spram = [_SPRAM(depth=n) for _ in range(math.ceil(width / 16))]
+            spram = [SPRAM(depth=n) for _ in range(math.ceil(width / 16))]
             for k, block in enumerate(spram):
                 m.submodules[f"{name}_{k}"] = block
             return spram
@@ -760,45 +761,3 @@ class NeuronCoreGateware(wiring.Component):
                 clearing | (self.in_we & ~busy),
             )
         return state_out, input_out, clearing
-
-
-class _SPRAM(wiring.Component):
-    """One iCE40 SB_SPRAM256KA (16384 x 16, one read or write per cycle, read latency 1).
-
-    With ``platform`` None (simulation) it is a :class:`~amaranth.lib.memory.Memory` of
-    ``depth`` words with the same timing: ``data_out`` shows word ``addr`` one cycle after a
-    cycle with ``wren`` low and holds its value after a write cycle.
-    """
-
-    def __init__(self, depth: int = 16384):
-        self._depth = depth
-        super().__init__({"addr": In(14), "data_in": In(16), "wren": In(1), "data_out": Out(16)})
-
-    def elaborate(self, platform):
-        m = Module()
-        if platform is None:
-            m.submodules.mem = mem = Memory(shape=16, depth=self._depth, init=[])
-            rd, wr = mem.read_port(), mem.write_port()
-            m.d.comb += [
-                rd.addr.eq(self.addr),
-                rd.en.eq(~self.wren),
-                wr.addr.eq(self.addr),
-                wr.data.eq(self.data_in),
-                wr.en.eq(self.wren),
-                self.data_out.eq(rd.data),
-            ]
-        else:
-            m.submodules.spram = Instance(
-                "SB_SPRAM256KA",
-                i_ADDRESS=self.addr,
-                i_DATAIN=self.data_in,
-                i_MASKWREN=C(0b1111, 4),
-                i_WREN=self.wren,
-                i_CHIPSELECT=C(1, 1),
-                i_CLOCK=ClockSignal(),
-                i_STANDBY=C(0, 1),
-                i_SLEEP=C(0, 1),
-                i_POWEROFF=C(1, 1),
-                o_DATAOUT=self.data_out,
-            )
-        return m

@@ -104,7 +104,8 @@ from neurogate.core.component import (
 from neurogate.core.fixed import FixedFormat
 from neurogate.core.hookspecs import hookimpl
 from neurogate.gateware.aer import event_layout
-from neurogate.gateware.neuron_core import _SPRAM, MEMORIES, memory_blocks
+from neurogate.gateware.neuron_core import MEMORIES, memory_blocks
+from neurogate.gateware.spram import SPRAM, SPRAM_DEPTH
 from neurogate.plugins.synapses._common import (
     EventSynapseModel,
     acc_bits_param,
@@ -126,7 +127,7 @@ __all__ = ["DenseSynapse", "DenseSynapseGateware", "DenseSynapseModel"]
 #: Bits of a weight memory word the default ``lanes`` fills (an iCE40 EBR is 256 x 16).
 WORD_BITS = 16
 #: Words of one iCE40 SPRAM block (16 bits each) and the bits of its address.
-SPRAM_DEPTH, SPRAM_ADDR_BITS = 16384, 14
+SPRAM_ADDR_BITS = 14  # SPRAM_DEPTH = 2**14 words
 
 
 class DenseSynapse(Component):
@@ -536,7 +537,7 @@ class DenseSynapseGateware(Gateware):
         for b in range(banks):
             pieces = []
             for col in range(-(-width // 16)):
-                block = _SPRAM(depth=min(SPRAM_DEPTH, depth - b * SPRAM_DEPTH))
+                block = SPRAM(depth=min(SPRAM_DEPTH, depth - b * SPRAM_DEPTH))
                 m.submodules[f"weight_spram_{b}_{col}"] = block
                 m.d.comb += [
                     block.addr.eq(addr[:SPRAM_ADDR_BITS]),
