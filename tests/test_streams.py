@@ -237,3 +237,13 @@ def test_ready_schedule_overrides_the_random_draw():
         "Stage has no output stream 'i'; its output streams are: o"
     )):  # fmt: skip
         streams.run(Stage(), ready={"i": [1]})
+
+
+def test_decode_takes_raw_bits_or_signed_values():
+    from amaranth.hdl import signed
+
+    from neurogate.sim.streams import decode
+
+    assert decode(signed(12), 4096 - 482) == -482  # raw bits
+    assert decode(signed(12), -482) == -482  # a signed signal's value, as ctx.get gives it
+    assert decode(signed(12), 482) == 482

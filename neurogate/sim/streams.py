@@ -184,6 +184,7 @@ def decode(shape, bits: int):
             out[key] = decode(sub, (bits >> field_.offset) & ((1 << width) - 1))
         return out
     s = Shape.cast(shape)
+    bits &= (1 << s.width) - 1  # a signed signal may already read as a negative int
     if s.signed and bits >> (s.width - 1) & 1:
         return bits - (1 << s.width)
     return bits
