@@ -76,6 +76,10 @@ CONFIGS = [
      {"levels": 4, "depth": 16, "addr_width": 10, "max_latency": 64}),
     ("priority_queue 8 levels x 64, 12-bit", "priority_queue",
      {"levels": 8, "depth": 64, "addr_width": 12}),
+    ("mesh_router (1,1) of 4x4, 8-bit local", "mesh_router",
+     {"width": 4, "height": 4, "x": 1, "y": 1, "local_width": 8}),
+    ("mesh_router (1,1) of 4x4, 10-bit local + 8-bit ts", "mesh_router",
+     {"width": 4, "height": 4, "x": 1, "y": 1, "local_width": 10, "ts_width": 8}),
 ]  # fmt: skip
 
 
@@ -178,12 +182,30 @@ def _queue_stimulus(comp):
     return {"streams": {"i": events}}
 
 
+def _mesh_stimulus(comp):
+    # Legal XY traffic into all five inputs (each to an output it can reach); the events of
+    # all five outputs count, so up to 5 per clock.
+    from neurogate.plugins.routers.mesh_router import DIRECTIONS, SOURCES
+
+    rng = np.random.default_rng(6)
+    feeds = {}
+    for d in DIRECTIONS:
+        events = []
+        while len(events) < 100:
+            x, y = int(rng.integers(comp.width)), int(rng.integers(comp.height))
+            if d in SOURCES[comp.route(comp.address(x, y, 0))]:
+                events.append(comp.address(x, y, len(events)))
+        feeds[f"i_{d}"] = events
+    return {"streams": feeds}
+
+
 STIMULUS = {
     "aer_encoder": _encoder_stimulus,
     "routing_table": _table_stimulus,
     "aer_decoder": _decoder_stimulus,
     "aer_merge": _merge_stimulus,
     "priority_queue": _queue_stimulus,
+    "mesh_router": _mesh_stimulus,
 }
 # The streams whose transfers count as the router's events (the decoder's are its input's).
 OUTPUTS = {
@@ -192,6 +214,7 @@ OUTPUTS = {
     "aer_decoder": ("i",),
     "aer_merge": ("o",),
     "priority_queue": ("o",),
+    "mesh_router": tuple(f"o_{d}" for d in ("local", "north", "east", "south", "west")),
 }
 
 

@@ -76,6 +76,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.routers.aer_decoder",
     "neurogate.plugins.routers.aer_merge",
     "neurogate.plugins.routers.priority_queue",
+    "neurogate.plugins.routers.mesh_router",
     "neurogate.plugins.synapses.dense",
     "neurogate.plugins.synapses.sparse",
     "neurogate.plugins.synapses.sc_dense",

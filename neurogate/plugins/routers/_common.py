@@ -112,7 +112,10 @@ def rr_grant(m: Module, requests: Value, advance: Value, name: str = "rr") -> Va
     """
     width = len(requests)
     above = Signal(width, init=(1 << width) - 1, name=f"{name}_above")
-    high = requests & above
+    req = Signal(width, name=f"{name}_req")  # signals keep the simulator's expressions small
+    high = Signal(width, name=f"{name}_high")
+    m.d.comb += [req.eq(requests), high.eq(req & above)]
+    requests = req
     grant = Signal(width, name=f"{name}_grant")
     # both priority encoders side by side, then a mux: shallower than masking first
     m.d.comb += grant.eq(Mux(high.any(), lowest_one_hot(high), lowest_one_hot(requests)))
