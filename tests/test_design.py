@@ -191,7 +191,9 @@ def test_dump_round_trip(tmp_path, rng_seed):
         for key in want[pop]:
             np.testing.assert_array_equal(got[pop][key], want[pop][key])
     if len(net.connections) > 3:  # the dense layer's weights went to a .npy file beside it
-        np.testing.assert_array_equal(np.load(path.parent / "connections_3_weights.npy"), weights)
+        np.testing.assert_array_equal(
+            np.load(path.parent / "copy_connections_3_weights.npy"), weights
+        )
 
 
 def test_encoders_table_and_round_trip(tmp_path, rng_seed):

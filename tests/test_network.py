@@ -301,3 +301,49 @@ def test_encoder_errors(call, msg):
     net.input("s", 2)
     with pytest.raises(NetworkError, match=_exact(msg)):
         call(net)
+
+
+def test_per_neuron_port_values(rng_seed):
+    """A per-neuron constant (lif's noise port as a bias) equals the parallel model's input."""
+    rng = np.random.default_rng(rng_seed)
+    lif = ng.component("lif", noise=True)
+    bias = rng.integers(-50, 120, size=5)
+    net = Network()
+    net.input("i", 5, kind="value", width=16, signed=True)
+    net.population("p", lif, 5, port_values={"noise": bias})
+    net.connect("i", "p", delay=0)
+    net.probe("p", "v")
+    cur = rng.integers(-100, 200, size=(60, 5))
+    got = net.model().run({"i": cur})["p"]
+    want = lif.model(5).run({"current": cur, "noise": np.tile(bias, (60, 1))})
+    np.testing.assert_array_equal(got["v"], want["v"])
+    assert net.populations["p"].port_values["noise"].flags.writeable is False
+
+
+@pytest.mark.parametrize(
+    ("values", "msg"),
+    [
+        (
+            {"noise": [1, 2]},
+            "population 'p': noise must be an int or 3 ints (one per neuron), "
+            "not an array of shape (2,)",
+        ),
+        (
+            {"noise": [1.5, 2, 3]},
+            "population 'p': noise must be an int or 3 ints (one per "
+            "neuron), not an array of shape (3,) and dtype float64",
+        ),
+        (
+            {"noise": [0, 40000, 0]},
+            "population 'p': noise[1]=40000 does not fit signed 16-bit [-32768, 32767]",
+        ),
+        (
+            {"noise": 40000},
+            "population 'p': noise=40000 does not fit signed 16-bit [-32768, 32767]",
+        ),
+    ],
+    ids=["shape", "dtype", "range", "scalar-range"],
+)
+def test_port_value_errors(values, msg):  # fmt: skip
+    with pytest.raises(NetworkError, match=_exact(msg)):
+        Network().population("p", "lif", 3, port_values=values, noise=True)

@@ -173,3 +173,20 @@ def test_sparse_synapse_in_a_network(rng_seed):
     net.probe("p", "v")
     x = (rng.random((14, 6)) < 0.5).astype(np.uint8)
     compare(net, {"x": x}, seed=rng_seed)
+
+
+def test_per_neuron_bias_in_gateware(rng_seed, tmp_path):
+    rng = np.random.default_rng(rng_seed)
+    net = Network("bias")
+    net.input("x", 4)
+    net.population("p", "lif", 3, noise=True, port_values={"noise": rng.integers(-20, 60, 3)})
+    net.connect("x", "p", "dense", weights=rng.integers(0, 300, size=(4, 3)), weight_bits=10)
+    net.probe("p", "v")
+    x = (rng.random((16, 4)) < 0.4).astype(np.uint8)
+    want = compare(net, {"x": x}, seed=rng_seed)
+    from neurogate.core.design import dump
+
+    dump(net, tmp_path / "bias.toml")  # per-neuron values go to a .npy file named after it
+    assert (tmp_path / "bias_populations_p_noise.npy").exists()
+    again = ng.load_design(tmp_path / "bias.toml").model().run({"x": x})
+    np.testing.assert_array_equal(again["p"]["v"], want["p"]["v"])

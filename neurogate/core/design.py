@@ -24,7 +24,8 @@ A design file has one table per input and per population, keyed by name, and one
     neuron = "lif_shift"          # a registered neuron component
     size = 8
     params = { shift = 3, threshold = 300 }
-    port_values = {}              # constant values of input ports no edge drives
+    port_values = {}              # constants of ports no edge drives: an int, a list of one
+                                  # int per neuron, or a .npy file
     probe = ["v"]                 # state fields recorded by a run
 
     [[connections]]
@@ -262,7 +263,7 @@ def loads(text: str, name: str = "<design>", base=None) -> Network:
             key = key or _key_of(str(exc))
             raise DesignError(f"{name}:{lines.of(table, key)}: {table}: {exc}") from None
 
-    def resolve(table, params):
+    def resolve(table, params, what="params"):
         out = {}
         for key, value in params.items():
             if isinstance(value, str) and value.endswith(".npy"):
@@ -271,10 +272,12 @@ def loads(text: str, name: str = "<design>", base=None) -> Network:
                     value = np.load(file)
                 except (OSError, ValueError) as exc:
                     raise DesignError(
-                        f"{name}:{lines.of(table, 'params')}: {table}: params.{key}: "
+                        f"{name}:{lines.of(table, what)}: {table}: {what}.{key}: "
                         f"cannot load {file}: {exc}"
                     ) from None
-            elif isinstance(value, list) and value and isinstance(value[0], list):
+            elif isinstance(value, list) and (
+                what == "port_values" or (value and isinstance(value[0], list))
+            ):
                 value = np.asarray(value)
             out[key] = value
         return out
@@ -302,11 +305,10 @@ def loads(text: str, name: str = "<design>", base=None) -> Network:
         table = f"populations.{pname}"
         check_table(table, section, "population")
         params = resolve(table, section.get("params", {}))
+        values = resolve(table, section.get("port_values", {}), "port_values")
 
-        def make(pname=pname, s=section, params=params):
-            return net.population(
-                pname, s["neuron"], s["size"], port_values=s.get("port_values"), **params
-            )
+        def make(pname=pname, s=section, params=params, values=values):
+            return net.population(pname, s["neuron"], s["size"], port_values=values, **params)
 
         build(table, None, make)
         if section.get("probe"):
@@ -354,7 +356,7 @@ def _toml_value(value, where: str) -> str:
     raise DesignError(f"{where}: {value!r} cannot be written to a design file")
 
 
-def _params(component, table: str, arrays: dict) -> dict:
+def _params(component, table: str, arrays: dict, prefix: str = "") -> dict:
     """The parameters given to ``component``; arrays become ``.npy`` file names."""
     out = {}
     for key, value in component._given.items():
@@ -363,15 +365,18 @@ def _params(component, table: str, arrays: dict) -> dict:
                 f"{table}: {component.name}.{key}=None cannot be written (TOML has no null)"
             )
         if hasattr(value, "shape") or hasattr(value, "array"):
-            file = f"{table.replace('.', '_').replace('[', '_').replace(']', '')}_{key}.npy"
+            file = f"{prefix}{table.replace('.', '_').replace('[', '_').replace(']', '')}_{key}.npy"
             arrays[file] = np.asarray(getattr(value, "array", value))
             value = file
         out[key] = value
     return out
 
 
-def dumps(net: Network) -> tuple[str, dict[str, np.ndarray]]:
-    """Return ``(toml_text, {npy_file_name: array})`` for ``net`` (see :func:`dump`)."""
+def dumps(net: Network, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
+    """Return ``(toml_text, {npy_file_name: array})`` for ``net`` (see :func:`dump`).
+
+    Array files are named ``<prefix><table>_<parameter>.npy``.
+    """
     arrays: dict[str, np.ndarray] = {}
     lines = ["[network]", f"name = {_toml_value(net.name, 'network')}", ""]
     for name, node in net.inputs.items():
@@ -383,18 +388,25 @@ def dumps(net: Network) -> tuple[str, dict[str, np.ndarray]]:
     for name, enc in net.encoders.items():
         table = f"encoders.{name}"
         lines += [f"[{table}]", f'encoder = "{enc.encoder.name}"', f'source = "{enc.source}"']
-        params = _params(enc.encoder, table, arrays)
+        params = _params(enc.encoder, table, arrays, prefix)
         if params:
             lines.append(f"params = {_toml_value(params, table)}")
         lines.append("")
     for name, pop in net.populations.items():
         table = f"populations.{name}"
         lines += [f"[{table}]", f'neuron = "{pop.neuron.name}"', f"size = {pop.size}"]
-        params = _params(pop.neuron, table, arrays)
+        params = _params(pop.neuron, table, arrays, prefix)
         if params:
             lines.append(f"params = {_toml_value(params, table)}")
         if pop.port_values:
-            lines.append(f"port_values = {_toml_value(dict(pop.port_values), table)}")
+            values = {}
+            for key, value in pop.port_values.items():
+                if isinstance(value, np.ndarray):
+                    file = f"{prefix}{table.replace('.', '_')}_{key}.npy"
+                    arrays[file] = value
+                    value = file
+                values[key] = value
+            lines.append(f"port_values = {_toml_value(values, table)}")
         if net.probes.get(name):
             lines.append(f"probe = {_toml_value(list(net.probes[name]), table)}")
         lines.append("")
@@ -405,7 +417,7 @@ def dumps(net: Network) -> tuple[str, dict[str, np.ndarray]]:
             lines.append(f'synapse = "{conn.synapse.name}"')
         lines += [f'port = "{conn.port}"', f"delay = {conn.delay}"]
         if conn.synapse is not None:
-            params = _params(conn.synapse, table, arrays)
+            params = _params(conn.synapse, table, arrays, prefix)
             if params:
                 lines.append(f"params = {_toml_value(params, table)}")
         lines.append("")
@@ -413,9 +425,13 @@ def dumps(net: Network) -> tuple[str, dict[str, np.ndarray]]:
 
 
 def dump(net: Network, path) -> Path:
-    """Write ``net`` as the design file ``path`` (and its arrays as ``.npy`` files beside it)."""
+    """Write ``net`` as the design file ``path`` and its arrays as ``.npy`` files beside it.
+
+    The array files are named after the design (``<stem>_<table>_<parameter>.npy``), so two
+    designs can share a folder.
+    """
     path = Path(path)
-    text, arrays = dumps(net)
+    text, arrays = dumps(net, prefix=f"{path.stem}_")
     for file, arr in arrays.items():
         np.save(path.parent / file, arr)
     path.write_text(text)

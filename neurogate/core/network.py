@@ -21,7 +21,8 @@ cycle (the error names it).
 **Timestep phases.** Timestep ``t`` of the model: (1) *integrate*: each population's input
 ports receive the sum, over their incoming edges, of the synapse output for the source's
 spikes (or values) of timestep ``t - delay`` (nothing before ``t = 0``), saturated to the port's
-range; ports with no edge get the population's ``port_values`` (0 by default); (2) *fire*:
+range; ports with no edge get the population's ``port_values`` (an int, or one per neuron;
+0 by default); (2) *fire*:
 each population applies its neuron update to that input (populations joined by zero-delay
 edges in topological order). The default ``delay=1`` is what AER hardware does: spikes of step
 ``t`` are routed during step ``t`` and integrated in step ``t + 1``.
@@ -104,7 +105,10 @@ class Encoder:
 
 @dataclasses.dataclass(frozen=True)
 class Population:
-    """``size`` neurons of ``neuron``; input ports without an edge get ``port_values``."""
+    """``size`` neurons of ``neuron``; input ports without an edge get ``port_values``.
+
+    A port value is one int for every neuron or a read-only array of one int per neuron.
+    """
 
     name: str
     neuron: NeuronKernel
@@ -127,6 +131,28 @@ class Connection:
 def _check_name(name, what):
     if not isinstance(name, str) or not name.isidentifier():
         raise NetworkError(f"{what} name must be an identifier (letters, digits, _), not {name!r}")
+
+
+def _port_value(where: str, key: str, value, port: Port, size: int):
+    """Check a constant port value: an int, or one int per neuron (returned read-only)."""
+    fmt = port.format
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if not fmt.min <= value <= fmt.max:
+            raise NetworkError(f"{where}: {key}={value} does not fit {fmt.describe()}")
+        return int(value)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu" or arr.shape != (size,):
+        raise NetworkError(
+            f"{where}: {key} must be an int or {size} ints (one per neuron), not "
+            f"{'an array of shape ' + str(arr.shape) if arr.ndim else repr(value)}"
+            + (f" and dtype {arr.dtype}" if arr.ndim and arr.dtype.kind not in "iu" else "")
+        )
+    bad = np.flatnonzero((arr < fmt.min) | (arr > fmt.max))
+    if bad.size:
+        raise NetworkError(f"{where}: {key}[{bad[0]}]={arr[bad[0]]} does not fit {fmt.describe()}")
+    arr = arr.astype(np.int64)
+    arr.setflags(write=False)
+    return arr
 
 
 def _check_int(value, what, lo, hi=None):
@@ -234,19 +260,15 @@ class Network:
                 f"population {name!r}: {getattr(neuron, 'name', neuron)!r} is not a neuron "
                 "kernel (a NeuronKernel component such as 'lif_shift')"
             )
-        values = dict(port_values or {})
+        values = {}
         ports = neuron.input_ports()
-        for key, value in values.items():
+        for key, value in dict(port_values or {}).items():
             if key not in ports:
                 raise NetworkError(
                     f"population {name!r}: {neuron.name} has no input port {key!r}; "
                     f"its inputs are: {', '.join(ports)}"
                 )
-            fmt = ports[key].format
-            if not fmt.min <= _check_int(value, f"population {name!r} {key}", fmt.min) <= fmt.max:
-                raise NetworkError(
-                    f"population {name!r}: {key}={value} does not fit {fmt.describe()}"
-                )
+            values[key] = _port_value(f"population {name!r}", key, value, ports[key], size)
         node = Population(name, neuron, size, values)
         self.populations[name] = node
         return node
@@ -526,7 +548,7 @@ class NetworkModel:
             ports = pop.neuron.input_ports()
             const = {}
             for k in ports:
-                arr = np.full(pop.size, pop.port_values.get(k, 0), dtype=np.int64)
+                arr = np.array(np.broadcast_to(pop.port_values.get(k, 0), pop.size), np.int64)
                 arr.setflags(write=False)
                 const[k] = arr
             edges = [

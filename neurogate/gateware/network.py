@@ -77,7 +77,7 @@ def plan(net: Network, memory: str = "ebr") -> dict:
         driver[name] = edges[0] if edges else None
         port[name] = edges[0].port if edges else None
         params = {
-            key: np.full(pop.size, value, dtype=np.int64)
+            key: np.array(np.broadcast_to(value, pop.size), dtype=np.int64)
             for key, value in pop.port_values.items()
             if key != port[name]
         }
