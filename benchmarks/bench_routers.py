@@ -58,6 +58,7 @@ CONFIGS = [
     ("aer_encoder n=16 round robin", "aer_encoder", {"n": 16}),
     ("aer_encoder n=64 round robin", "aer_encoder", {"n": 64}),
     ("aer_encoder n=64 priority", "aer_encoder", {"n": 64, "arbiter": "priority"}),
+    ("aer_encoder n=128 round robin", "aer_encoder", {"n": 128}),
     ("aer_encoder n=256 round robin", "aer_encoder", {"n": 256}),
     ("routing_table 256 src x 4 dest, 10-bit", "routing_table",
      {"table": _table(256, (4, 4), 1024)}),
