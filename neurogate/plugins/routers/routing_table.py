@@ -27,8 +27,9 @@ sends one destination per clock while ``o.ready`` is high, and takes the next in
 the cycle its previous one's last destination is issued, so a stream of single-destination
 events also flows at one event per clock; an event without destinations leaves the lookup
 stage at once, so it costs no output cycle when the router is busy. ``o.valid`` and
-``o.payload`` come from flip-flops (the block RAM's output register); ``i.ready`` depends on
-``o.ready`` combinationally (a few LUT levels).
+``o.payload`` come from flip-flops (the block RAM's output register; for a destination memory
+deeper than one block, the multiplexer that picks the block follows it, a few LUT levels);
+``i.ready`` depends on ``o.ready`` combinationally (a few LUT levels).
 
 >>> import neurogate as ng
 >>> rt = ng.component("routing_table", table=((1, 2), (), (0, 3, 3)))
