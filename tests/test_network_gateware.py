@@ -190,3 +190,34 @@ def test_per_neuron_bias_in_gateware(rng_seed, tmp_path):
     assert (tmp_path / "bias_populations_p_noise.npy").exists()
     again = ng.load_design(tmp_path / "bias.toml").model().run({"x": x})
     np.testing.assert_array_equal(again["p"]["v"], want["p"]["v"])
+
+
+@pytest.mark.parametrize(
+    ("neuron", "params", "scale"),
+    [
+        ("alif", {}, 200),
+        ("cuba_lif", {"du": 500, "dv": 300, "vth": 2000}, 3000),
+        ("izhikevich", {}, 4000),
+        ("lif", {"leak_k": None, "gain_k": None}, 300),
+        ("li", {}, 50),
+        ("lif_shift", {"refractory": 2}, 100),
+    ],
+)
+def test_every_kernel_behind_a_dense_layer(rng_seed, neuron, params, scale):
+    """Each neuron kernel as a population in the network gateware; other ports per neuron."""
+    rng = np.random.default_rng(rng_seed)
+    kernel = ng.component(neuron, **params)
+    ports = kernel.input_ports()
+    first = next(iter(ports))
+    values = {}
+    for key, port in list(ports.items())[1:]:  # e.g. lif's runtime leak_k/gain_k
+        fmt = port.format
+        values[key] = rng.integers(max(fmt.min, 0), min(fmt.max, 300), size=4, endpoint=True)
+    net = Network("k")
+    net.input("x", 5)
+    net.population("p", kernel, 4, port_values=values)
+    w = rng.integers(0, scale, size=(5, 4))
+    net.connect("x", "p", "dense", weights=w, weight_bits=int(scale).bit_length() + 1, port=first)
+    net.probe("p", *kernel.state_fields())
+    x = (rng.random((14, 5)) < 0.5).astype(np.uint8)
+    compare(net, {"x": x}, seed=rng_seed)
