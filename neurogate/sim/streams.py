@@ -55,11 +55,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from amaranth.hdl import ClockDomain, Elaboratable, Module, Shape
+from amaranth.hdl import Shape
 from amaranth.lib import data, stream, wiring
-from amaranth.sim import Simulator
 
 from neurogate.core.component import Component
+from neurogate.sim.backends import Top, simulate
 
 __all__ = [
     "StreamProtocolError",
@@ -191,18 +191,6 @@ def decode(shape, bits: int):
 
 
 # -- the bench ----------------------------------------------------------------------------------
-class _Top(Elaboratable):
-    def __init__(self, dut):
-        self.dut = dut
-        self.domain = ClockDomain("sync")
-
-    def elaborate(self, platform):
-        m = Module()
-        m.domains.sync = self.domain
-        m.submodules.dut = self.dut
-        return m
-
-
 def _trace(values: list, shape) -> np.ndarray:
     """An int64 array; an object array for ports wider than 63 bits or with a struct layout."""
     if isinstance(shape, data.Layout) or Shape.cast(shape).width > 63:
@@ -346,7 +334,7 @@ def run(
         gw._MustUse__silence = True  # never simulated: no "created but never used" warning
         raise
     rng = np.random.default_rng(seed)
-    top = _Top(gw)
+    top = Top(gw)
     last_value = max((len(s) for s in (*drive.values(), *schedule.values())), default=0)
 
     in_sigs = {k: getattr(gw, k) for k in ins}
@@ -453,14 +441,7 @@ def run(
                 )
         state["cycles"] = cycle
 
-    sim = Simulator(top)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    if vcd:
-        with sim.write_vcd(vcd):
-            sim.run()
-    else:
-        sim.run()
+    simulate(top, bench, vcd)
     return StreamRun(
         transfers=transfers,
         values={k: _trace(v, vout[k]) for k, v in trace_values.items()},
