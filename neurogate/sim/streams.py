@@ -59,7 +59,7 @@ from amaranth.hdl import Shape
 from amaranth.lib import data, stream, wiring
 
 from neurogate.core.component import Component
-from neurogate.sim.backends import Top, simulate
+from neurogate.sim.backends import Top, reset, simulate
 
 __all__ = [
     "StreamProtocolError",
@@ -354,9 +354,7 @@ def run(
     state = {"cycles": 0}
 
     async def bench(ctx):
-        ctx.set(top.domain.rst, 1)
-        await ctx.tick()
-        ctx.set(top.domain.rst, 0)
+        await reset(ctx, top.domain)
         sent = dict.fromkeys(ins, 0)
         offer = dict.fromkeys(ins, None)  # cycle the current payload was offered, or None
         held = {k: None for k in outs}  # (payload bits, offered cycle) of an untaken offer
