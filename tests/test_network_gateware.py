@@ -135,10 +135,7 @@ def test_unsupported_networks_are_named():
     net.population("a", "if_neuron", 2)
     net.connect("x", "a", "dense", weights=np.ones((2, 2), int))
     net.connect("y", "a")
-    msg = (
-        "population 'a': 2 incoming connections; the gateware takes one per population "
-        "(sum them in one synapse)"
-    )
+    msg = "population 'a': a value input must be its only incoming connection (it has 2)"
     with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
         ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="pysim")
     with pytest.raises(ValueError, match="runs on the 'model' and 'pysim' backends, not 'icarus'"):
@@ -221,3 +218,39 @@ def test_every_kernel_behind_a_dense_layer(rng_seed, neuron, params, scale):
     net.probe("p", *kernel.state_fields())
     x = (rng.random((14, 5)) < 0.5).astype(np.uint8)
     compare(net, {"x": x}, seed=rng_seed)
+
+
+@pytest.mark.parametrize("data_width", [16, 7])
+def test_several_synapses_into_one_population(rng_seed, data_width):
+    """Fan-in 3 (two inputs and a recurrent layer) and 2, summed then saturated to the port."""
+    rng = np.random.default_rng(rng_seed)
+    net = Network("fanin")
+    net.input("x", 5)
+    net.input("y", 3)
+    net.population("a", "if_neuron", 4, threshold=40, data_width=data_width)
+    net.population("b", "lif_shift", 4, threshold=60)
+    net.connect("x", "a", "dense", weights=rng.integers(-5, 60, size=(5, 4)))
+    net.connect("y", "a", "dense", weights=rng.integers(-5, 60, size=(3, 4)))
+    net.connect("a", "b", "dense", weights=rng.integers(0, 30, size=(4, 4)))
+    net.connect("b", "a", "dense", weights=rng.integers(-40, 10, size=(4, 4)))
+    net.connect("x", "b", "sparse", n_in=5, n_out=4, connections=[(0, 1, 9), (4, 3, 20)])
+    net.probe("a", "v")
+    net.probe("b", "v")
+    x = (rng.random((20, 5)) < 0.5).astype(np.uint8)
+    y = (rng.random((20, 3)) < 0.5).astype(np.uint8)
+    result = compare(net, {"x": x, "y": y}, seed=rng_seed)
+    assert result["a"]["spike"].any()
+
+
+def test_synapses_into_different_ports_are_refused():
+    net = Network("ports")
+    net.input("x", 2)
+    net.population("p", "lif", 2, noise=True)
+    net.connect("x", "p", "dense", weights=np.ones((2, 2), int), port="current")
+    net.connect("x", "p", "dense", weights=np.ones((2, 2), int), port="noise")
+    msg = (
+        "population 'p': its synapses drive ports current, noise; the gateware sums them into "
+        "one port"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        run_pysim(net, {"x": [[0, 1]]})

@@ -24,16 +24,19 @@ a one-step delay (the spikes of step ``t`` are routed during step ``t`` and inte
 
 Supported networks (anything else is a :class:`~neurogate.core.network.NetworkError` naming
 the place): every connection from a spike source goes through a synapse component with
-gateware (``dense``, ``sparse``) and has ``delay=1``; each population has at most one
-incoming connection (a synapse or a value input); the population's other input ports take
-their ``port_values`` (per-neuron parameter memory, initialised in the bitstream) or 0.
+gateware (``dense``, ``sparse``) and has ``delay=1``; a population has either one value input
+or any number of synapses driving one port (summed exactly, then saturated to the port, as in
+the model: the synapses flush in rounds, the first into an accumulator memory, the last into
+the core); the population's other input ports take their ``port_values`` (per-neuron
+parameter memory, initialised in the bitstream) or 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Cat, EnableInserter, Module, Signal
+from amaranth.hdl import Cat, EnableInserter, Module, Mux, Signal, signed
 from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from neurogate.core.network import Network, NetworkError
@@ -46,8 +49,9 @@ __all__ = ["NetworkGateware", "plan"]
 def plan(net: Network, memory: str = "ebr") -> dict:
     """Check that ``net`` can be built as gateware; return its cores and edges.
 
-    Returns ``{"cores": {population: NeuronCore}, "driver": {population: Connection or None},
-    "port": {population: driven input port or None}}``.
+    Returns ``{"cores": {population: NeuronCore}, "driver": {population: first incoming
+    Connection or None}, "port": {population: driven input port or None}, "incoming":
+    {population: [Connection, ...]}}``.
     """
     net.check()
     incoming: dict[str, list] = {name: [] for name in net.populations}
@@ -69,10 +73,16 @@ def plan(net: Network, memory: str = "ebr") -> dict:
     cores, driver, port = {}, {}, {}
     for name, pop in net.populations.items():
         edges = incoming[name]
-        if len(edges) > 1:
+        if len(edges) > 1 and any(c.synapse is None for c in edges):
             raise NetworkError(
-                f"population {name!r}: {len(edges)} incoming connections; the gateware takes "
-                "one per population (sum them in one synapse)"
+                f"population {name!r}: a value input must be its only incoming connection "
+                f"(it has {len(edges)})"
+            )
+        if len({c.port for c in edges}) > 1:
+            raise NetworkError(
+                f"population {name!r}: its synapses drive ports "
+                f"{', '.join(sorted({c.port for c in edges}))}; the gateware sums them into "
+                "one port"
             )
         driver[name] = edges[0] if edges else None
         port[name] = edges[0].port if edges else None
@@ -87,7 +97,7 @@ def plan(net: Network, memory: str = "ebr") -> dict:
             raise NetworkError(f"population {name!r}: {exc}") from None
         if port[name] is not None and port[name] not in cores[name].input_layout.members:
             raise NetworkError(f"population {name!r}: port {port[name]!r} is not an input word")
-    return {"cores": cores, "driver": driver, "port": port}
+    return {"cores": cores, "driver": driver, "port": port, "incoming": incoming}
 
 
 def _addr_width(size: int) -> int:
@@ -219,28 +229,77 @@ class NetworkGateware(wiring.Component):
                     syn.aer.payload.addr.eq(src.payload.addr),
                 ]
 
-        # synapse readout -> target input memory; host writes for value-driven populations
+        # synapse readout -> target input memory; host writes for value-driven populations.
+        # Several synapses into one population flush in rounds (the r-th incoming synapse of
+        # every population in round r): the sums of the first rounds go into an accumulator
+        # memory (read-modify-write, one cycle behind the readout), the last round writes
+        # saturate(accumulator + readout) into the core's input memory.
+        index = {id(c): i for i, c in enumerate(net.connections)}
+        rounds = max([len(e) for e in self.plan["incoming"].values() if e] + [1])
+        rnd = Signal(range(max(rounds, 2)), name="route_round")
+        syn_round = {}
         for name, core in cores.items():
-            conn = self.plan["driver"][name]
-            if not hasattr(core, "in_we"):
+            edges = self.plan["incoming"][name]
+            if not edges or not hasattr(core, "in_we"):
                 continue
-            if conn is None:
-                continue
+            conn = edges[0]
             if conn.synapse is None:
                 m.d.comb += [
                     core.in_addr.eq(getattr(self, f"{name}_in_addr")),
                     core.in_data.eq(getattr(self, f"{name}_in_data")),
                     core.in_we.eq(getattr(self, f"{name}_in_we")),
                 ]
-            else:
-                syn = syns[net.connections.index(conn)]
-                port = self.plan["port"][name]
-                fmt = net.populations[name].neuron.input_ports()[port].format  # saturating
+                continue
+            port = self.plan["port"][name]
+            fmt = net.populations[name].neuron.input_ports()[port].format  # saturating
+            group = [syns[index[id(c)]] for c in edges]
+            for r, syn in enumerate(group):
+                syn_round[id(syn)] = r
+            if len(group) == 1:
+                syn = group[0]
                 m.d.comb += [
                     core.in_addr.eq(syn.out_addr),
                     getattr(core.in_data, port).eq(fmt.fit_value(syn.out_data)),
                     core.in_we.eq(syn.out_we),
                 ]
+                continue
+            k = len(group)
+            width = max(len(syn.out_data) for syn in group) + (k - 1).bit_length()
+            acc = Memory(shape=signed(width), depth=net.populations[name].size, init=[])
+            m.submodules[f"{name}_sum"] = acc
+            rd, wr = acc.read_port(), acc.write_port()
+            sel_addr = Signal.like(core.in_addr, name=f"{name}_sum_addr")
+            sel_data = Signal(signed(width), name=f"{name}_sum_data")
+            sel_we = Signal(name=f"{name}_sum_we")
+            with m.Switch(rnd):
+                for r, syn in enumerate(group):
+                    with m.Case(r):
+                        m.d.comb += [
+                            sel_addr.eq(syn.out_addr),
+                            sel_data.eq(syn.out_data),
+                            sel_we.eq(syn.out_we),
+                        ]
+            addr_r = Signal.like(sel_addr, name=f"{name}_sum_addr_r")
+            data_r = Signal.like(sel_data, name=f"{name}_sum_data_r")
+            we_r, first_r, last_r = Signal(), Signal(), Signal()
+            m.d.sync += [
+                addr_r.eq(sel_addr),
+                data_r.eq(sel_data),
+                we_r.eq(sel_we),
+                first_r.eq(rnd == 0),
+                last_r.eq(rnd == k - 1),
+            ]
+            total = Signal(signed(width + 1), name=f"{name}_sum_total")
+            m.d.comb += [
+                rd.addr.eq(sel_addr),
+                total.eq(Mux(first_r, 0, rd.data) + data_r),
+                wr.addr.eq(addr_r),
+                wr.data.eq(total),
+                wr.en.eq(we_r & ~last_r),
+                core.in_addr.eq(addr_r),
+                getattr(core.in_data, port).eq(fmt.fit_value(total)),
+                core.in_we.eq(we_r & last_r),
+            ]
 
         # the sequencer
         live = [s for s in syns if s is not None]
@@ -253,9 +312,10 @@ class NetworkGateware(wiring.Component):
             quiet = quiet & ~syn.busy
         for active in scanning:
             quiet = quiet & ~active
-        all_flushed = 1
-        for seen, syn in zip(syn_done, live, strict=True):
-            all_flushed = all_flushed & (seen | syn.done)
+        round_of = [syn_round.get(id(syn), 0) for syn in live]
+        all_flushed = 1  # every synapse of the current round has finished its flush
+        for seen, syn, r in zip(syn_done, live, round_of, strict=True):
+            all_flushed = all_flushed & ((rnd != r) | seen | syn.done)
         with m.FSM():
             with m.State("IDLE"), m.If(self.step):
                 m.d.comb += [core.step.eq(1) for core in cores.values()]
@@ -269,7 +329,10 @@ class NetworkGateware(wiring.Component):
                     with m.If(core.done):
                         m.d.sync += core_done[name].eq(1)
                 with m.If(quiet):
-                    m.d.comb += [syn.flush.eq(1) for syn in live]
+                    m.d.comb += [
+                        syn.flush.eq(1) for syn, r in zip(live, round_of, strict=True) if not r
+                    ]
+                    m.d.sync += rnd.eq(0)
                     m.next = "ROUTE" if live else "DONE"
             with m.State("ROUTE"):
                 m.d.comb += self.busy.eq(1)
@@ -277,7 +340,14 @@ class NetworkGateware(wiring.Component):
                     with m.If(syn.done):
                         m.d.sync += seen.eq(1)
                 with m.If(all_flushed):
-                    m.next = "DONE"
+                    with m.If(rnd == rounds - 1):
+                        m.next = "DONE"
+                    with m.Else():
+                        m.d.sync += rnd.eq(rnd + 1)
+                        for syn, r in zip(live, round_of, strict=True):
+                            if r:
+                                with m.If(rnd == r - 1):
+                                    m.d.comb += syn.flush.eq(1)
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)
                 m.next = "IDLE"
