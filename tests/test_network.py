@@ -347,3 +347,15 @@ def test_per_neuron_port_values(rng_seed):
 def test_port_value_errors(values, msg):  # fmt: skip
     with pytest.raises(NetworkError, match=_exact(msg)):
         Network().population("p", "lif", 3, port_values=values, noise=True)
+
+
+def test_params_go_with_a_name_not_with_a_component():
+    net = Network()
+    net.input("x", 2)
+    msg = "population 'p': give params with a neuron name, not with a component"
+    with pytest.raises(NetworkError, match=_exact(msg)):
+        net.population("p", ng.component("if_neuron"), 2, threshold=3)
+    net.population("p", "if_neuron", 2)
+    msg = "connection 'x' -> 'p': give params with a synapse name, not with a component"
+    with pytest.raises(NetworkError, match=_exact(msg)):
+        net.connect("x", "p", _Weights(n_in=2, n_out=2), scale=3)

@@ -133,6 +133,20 @@ def _check_name(name, what):
         raise NetworkError(f"{what} name must be an identifier (letters, digits, _), not {name!r}")
 
 
+def _component(where: str, value, params: dict, what: str):
+    """Return ``value`` if it is a component, else the registered component it names."""
+    if isinstance(value, str):
+        from neurogate import component
+
+        try:
+            return component(value, **params)
+        except (LookupError, TypeError, ValueError) as exc:
+            raise NetworkError(f"{where}: {str(exc).strip(chr(39))}") from None
+    if params:
+        raise NetworkError(f"{where}: give params with {what} name, not with a component")
+    return value
+
+
 def _port_value(where: str, key: str, value, port: Port, size: int):
     """Check a constant port value: an int, or one int per neuron (returned read-only)."""
     fmt = port.format
@@ -208,15 +222,7 @@ class Network:
         """
         self._new_name(name, "encoder")
         where = f"encoder {name!r}"
-        if isinstance(encoder, str):
-            from neurogate import component
-
-            try:
-                encoder = component(encoder, **params)
-            except (LookupError, TypeError, ValueError) as exc:
-                raise NetworkError(f"{where}: {str(exc).strip(chr(39))}") from None
-        elif params:
-            raise NetworkError(f"{where}: give params with an encoder name, not both")
+        encoder = _component(where, encoder, params, "an encoder")
         ins, outs = getattr(encoder, "inputs", {}), getattr(encoder, "outputs", {})
         spike = outs.get("spike")
         if encoder.kind != "encoder" or len(ins) != 1 or spike is None or spike.width != 1:
@@ -246,15 +252,7 @@ class Network:
         """Add ``size`` neurons of ``neuron`` (a name plus ``params``, or a component)."""
         self._new_name(name, "population")
         size = _check_int(size, f"population {name!r} size", 1)
-        if isinstance(neuron, str):
-            from neurogate import component
-
-            try:
-                neuron = component(neuron, **params)
-            except (LookupError, TypeError, ValueError) as exc:
-                raise NetworkError(f"population {name!r}: {str(exc).strip(chr(39))}") from None
-        elif params:
-            raise NetworkError(f"population {name!r}: give params with a neuron name, not both")
+        neuron = _component(f"population {name!r}", neuron, params, "a neuron")
         if not isinstance(neuron, NeuronKernel):
             raise NetworkError(
                 f"population {name!r}: {getattr(neuron, 'name', neuron)!r} is not a neuron "
@@ -296,15 +294,7 @@ class Network:
             )
         delay = _check_int(delay, f"{where} delay", 0, 1 << 16)
         target_port = ports[port]
-        if isinstance(synapse, str):
-            from neurogate import component
-
-            try:
-                synapse = component(synapse, **params)
-            except (LookupError, TypeError, ValueError) as exc:
-                raise NetworkError(f"{where}: {str(exc).strip(chr(39))}") from None
-        elif params:
-            raise NetworkError(f"{where}: give params with a synapse name, not with a component")
+        synapse = _component(where, synapse, params, "a synapse")
         if synapse is None:
             if src.kind != "value":
                 raise NetworkError(
