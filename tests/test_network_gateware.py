@@ -254,3 +254,35 @@ def test_synapses_into_different_ports_are_refused():
     )
     with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
         run_pysim(net, {"x": [[0, 1]]})
+
+
+@pytest.mark.parametrize("fan_in", [1, 2])
+def test_bias_on_a_synapse_driven_port(rng_seed, fan_in):
+    """port_values of the driven port is a per-neuron bias added before the saturation."""
+    rng = np.random.default_rng(rng_seed)
+    net = Network("bias2")
+    net.input("x", 5)
+    bias = rng.integers(-30, 25, size=4)
+    net.population("a", "if_neuron", 4, threshold=40, data_width=8, port_values={"current": bias})
+    for _ in range(fan_in):
+        net.connect("x", "a", "dense", weights=rng.integers(-10, 60, size=(5, 4)))
+    net.probe("a", "v")
+    x = (rng.random((16, 5)) < 0.5).astype(np.uint8)
+    result = compare(net, {"x": x}, seed=rng_seed)
+    # the bias is there from step 0 (no spikes arrive before step 1)
+    first = np.clip(bias, -128, 127)
+    np.testing.assert_array_equal(result["a"]["v"][0], np.where(first >= 40, first - 40, first))
+
+
+def test_bias_on_a_value_driven_port_is_model_only():
+    net = Network("vb")
+    net.input("i", 2, kind="value", width=8)
+    net.population("p", "if_neuron", 2, port_values={"current": 5})
+    net.connect("i", "p", delay=0)
+    msg = (
+        "population 'p': a port_values bias on 'current', which a value input drives, is only "
+        "in the model (the host writes that port's values)"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        run_pysim(net, {"i": [[1, 2]]})
+    assert net.model().run({"i": [[1, 2]]})["p"]["spike"].shape == (1, 2)

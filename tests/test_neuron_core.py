@@ -733,3 +733,12 @@ def test_params_model_write_errors():
     msg = "neuron core write needs every parameter word field, not 'gain_k'"
     with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
         model.write_params(0, {"leak_k": 5})
+
+
+def test_input_init_is_the_first_steps_input():
+    kernel = ng.component("if_neuron", threshold=10)
+    core = NeuronCore(kernel, 3, input_init={"current": np.array([4, 11, -2])})
+    model = core.model()
+    assert model.step().tolist() == [1]  # the initial input, no write needed
+    with pytest.raises(ValueError, match="input_init needs memory 'ebr' or 'bram'"):
+        NeuronCore(kernel, 3, memory="spram", input_init={"current": np.zeros(3, int)})

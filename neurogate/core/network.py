@@ -21,8 +21,8 @@ cycle (the error names it).
 **Timestep phases.** Timestep ``t`` of the model: (1) *integrate*: each population's input
 ports receive the sum, over their incoming edges, of the synapse output for the source's
 spikes (or values) of timestep ``t - delay`` (nothing before ``t = 0``), saturated to the port's
-range; ports with no edge get the population's ``port_values`` (an int, or one per neuron;
-0 by default); (2) *fire*:
+range, plus the population's ``port_values`` of that port (an int, or one per neuron; 0 by
+default: a constant drive, or a bias added to the edges' sum before the saturation); (2) *fire*:
 each population applies its neuron update to that input (populations joined by zero-delay
 edges in topological order). The default ``delay=1`` is what AER hardware does: spikes of step
 ``t`` are routed during step ``t`` and integrated in step ``t + 1``.
@@ -105,9 +105,10 @@ class Encoder:
 
 @dataclasses.dataclass(frozen=True)
 class Population:
-    """``size`` neurons of ``neuron``; input ports without an edge get ``port_values``.
+    """``size`` neurons of ``neuron``; ``port_values`` is added to each port's drive.
 
-    A port value is one int for every neuron or a read-only array of one int per neuron.
+    A port value is one int for every neuron or a read-only array of one int per neuron: the
+    constant input of a port no edge drives, or a bias added to the edges' sum.
     """
 
     name: str
@@ -546,12 +547,15 @@ class NetworkModel:
                 if c.target == name
             ]  # fmt: skip
             fan_in = {k: sum(c.port == k for c, _ in edges) for k in ports}
+            biased = {k for k in ports if np.any(const[k])}
             clip = {}
             for k, port in ports.items():
-                fits = all(_fits(net, c, port) for c, _ in edges if c.port == k) and fan_in[k] <= 1
+                fits = all(_fits(net, c, port) for c, _ in edges if c.port == k) and (
+                    fan_in[k] + (k in biased) <= 1
+                )
                 clip[k] = None if fits else (port.format.min, port.format.max)
             probes = net.probes.get(name, ())
-            plans.append((name, pop.neuron, const, edges, clip, out[name], probes))
+            plans.append((name, pop.neuron, const, edges, clip, biased, out[name], probes))
         depth, hist = self._depth, self._hist
         encoded = self._encode(arrays, steps)
         arrays = {**arrays, **encoded}  # encoder spikes enter the history like inputs
@@ -567,7 +571,7 @@ class NetworkModel:
             row = t % depth
             for key, arr in arrays.items():
                 hist[key][row] = arr[step]
-            for name, neuron, const, edges, clip, rec, probes in plans:
+            for name, neuron, const, edges, clip, biased, rec, probes in plans:
                 drive = dict(const)
                 touched = []
                 for conn, syn in edges:
@@ -576,12 +580,12 @@ class NetworkModel:
                     src = hist[conn.source][(t - conn.delay) % depth]
                     value = syn.step(src) if syn is not None else src
                     key = conn.port
-                    if key in touched:
+                    if key in touched or key in biased:
                         drive[key] = drive[key] + value
                     else:
                         drive[key] = value
-                        touched.append(key)
-                for key in touched:
+                    touched.append(key)
+                for key in set(touched):
                     bounds = clip[key]
                     if bounds is not None:
                         drive[key] = np.clip(drive[key], *bounds)

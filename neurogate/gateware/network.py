@@ -91,8 +91,21 @@ def plan(net: Network, memory: str = "ebr") -> dict:
             for key, value in pop.port_values.items()
             if key != port[name]
         }
+        if edges and edges[0].synapse is None and np.any(pop.port_values.get(port[name], 0)):
+            raise NetworkError(
+                f"population {name!r}: a port_values bias on {port[name]!r}, which a value "
+                "input drives, is only in the model (the host writes that port's values)"
+            )
+        # a bias on the driven port is the input before the first spikes arrive (step 0)
+        init = None
+        if port[name] is not None and np.any(pop.port_values.get(port[name], 0)):
+            fmt = pop.neuron.input_ports()[port[name]].format
+            bias = np.broadcast_to(pop.port_values[port[name]], pop.size)
+            init = {port[name]: np.clip(bias, fmt.min, fmt.max).astype(np.int64)}
         try:
-            cores[name] = NeuronCore(pop.neuron, pop.size, memory=memory, params=params or None)
+            cores[name] = NeuronCore(
+                pop.neuron, pop.size, memory=memory, params=params or None, input_init=init
+            )
         except (TypeError, ValueError) as exc:
             raise NetworkError(f"population {name!r}: {exc}") from None
         if port[name] is not None and port[name] not in cores[name].input_layout.members:
@@ -255,7 +268,13 @@ class NetworkGateware(wiring.Component):
             group = [syns[index[id(c)]] for c in edges]
             for r, syn in enumerate(group):
                 syn_round[id(syn)] = r
-            if len(group) == 1:
+            bias = np.array(
+                np.broadcast_to(
+                    net.populations[name].port_values.get(port, 0), net.populations[name].size
+                ),
+                dtype=np.int64,
+            )
+            if len(group) == 1 and not bias.any():
                 syn = group[0]
                 m.d.comb += [
                     core.in_addr.eq(syn.out_addr),
@@ -263,11 +282,10 @@ class NetworkGateware(wiring.Component):
                     core.in_we.eq(syn.out_we),
                 ]
                 continue
+            # one cycle behind the readout: read the partial sum (and the bias) at the
+            # readout's address, add, write the partial sum back or the total to the core
             k = len(group)
             width = max(len(syn.out_data) for syn in group) + (k - 1).bit_length()
-            acc = Memory(shape=signed(width), depth=net.populations[name].size, init=[])
-            m.submodules[f"{name}_sum"] = acc
-            rd, wr = acc.read_port(), acc.write_port()
             sel_addr = Signal.like(core.in_addr, name=f"{name}_sum_addr")
             sel_data = Signal(signed(width), name=f"{name}_sum_data")
             sel_we = Signal(name=f"{name}_sum_we")
@@ -289,13 +307,30 @@ class NetworkGateware(wiring.Component):
                 first_r.eq(rnd == 0),
                 last_r.eq(rnd == k - 1),
             ]
-            total = Signal(signed(width + 1), name=f"{name}_sum_total")
+            partial, bias_width = 0, 0
+            if k > 1:
+                acc = Memory(shape=signed(width), depth=net.populations[name].size, init=[])
+                m.submodules[f"{name}_sum"] = acc
+                rd, wr = acc.read_port(), acc.write_port()
+                partial = Mux(first_r, 0, rd.data)
+                m.d.comb += [
+                    rd.addr.eq(sel_addr),
+                    wr.addr.eq(addr_r),
+                    wr.data.eq(data_r + partial),
+                    wr.en.eq(we_r & ~last_r),
+                ]
+            if bias.any():
+                bias_width = max(int(bias.min()).bit_length(), int(bias.max()).bit_length()) + 1
+                rom = Memory(
+                    shape=signed(bias_width), depth=net.populations[name].size, init=bias.tolist()
+                )
+                m.submodules[f"{name}_bias"] = rom
+                rom_rd = rom.read_port()
+                m.d.comb += rom_rd.addr.eq(sel_addr)
+                partial = partial + rom_rd.data
+            total = Signal(signed(max(width, bias_width) + 2), name=f"{name}_sum_total")
             m.d.comb += [
-                rd.addr.eq(sel_addr),
-                total.eq(Mux(first_r, 0, rd.data) + data_r),
-                wr.addr.eq(addr_r),
-                wr.data.eq(total),
-                wr.en.eq(we_r & ~last_r),
+                total.eq(data_r + partial),
                 core.in_addr.eq(addr_r),
                 getattr(core.in_data, port).eq(fmt.fit_value(total)),
                 core.in_we.eq(we_r & last_r),

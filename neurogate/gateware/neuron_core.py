@@ -211,6 +211,7 @@ class NeuronCore:
         memory: str = "ebr",
         fifo_depth: int = 8,
         params: dict | None = None,
+        input_init: dict | None = None,
     ):
         if not isinstance(kernel, NeuronKernel):
             raise TypeError(f"neuron core kernel must be a NeuronKernel, not {kernel!r}")
@@ -232,6 +233,15 @@ class NeuronCore:
         self._memory = memory
         self._fifo_depth = int(fifo_depth)
         self._params = self._check_params(kernel, self._n, params)
+        self._input_init = self._check_params(kernel, self._n, input_init)
+        for key in self._input_init:
+            if key in self._params:
+                raise ValueError(f"neuron core input_init {key!r} is a parameter, not an input")
+        if self._input_init and memory == "spram":
+            raise ValueError(
+                "neuron core input_init needs memory 'ebr' or 'bram' (SPRAM has no initial "
+                "contents)"
+            )
         if not self._fits(kernel, memory, self._n, self._params):
             most = self.max_neurons(kernel, memory, self._params)
             where = MEMORIES[memory][0]
@@ -396,6 +406,11 @@ class NeuronCore:
         return dict(self._params)
 
     @property
+    def input_init(self) -> dict[str, np.ndarray]:
+        """Initial contents of input-word fields (``{port: array}``; the others start at 0)."""
+        return dict(self._input_init)
+
+    @property
     def input_layout(self) -> data.StructLayout:
         """Layout of one neuron's input word (the kernel's input ports but the parameters)."""
         ports = self._kernel.input_ports()
@@ -450,7 +465,10 @@ class NeuronCoreModel:
         core = self._core
         n = core.n_neurons
         self._neurons = core.kernel.model(n)
-        self._inputs = {key: np.zeros(n, dtype=np.int64) for key in core.input_layout.members}
+        self._inputs = {
+            key: np.array(core.input_init.get(key, np.zeros(n, dtype=np.int64)), dtype=np.int64)
+            for key in core.input_layout.members
+        }
         self._params = {key: value.copy() for key, value in core.params.items()}
         self._state = {
             key: np.full(n, value, dtype=np.int64)
@@ -627,7 +645,8 @@ class NeuronCoreGateware(wiring.Component):
             input_out = None
             if core.input_layout.size:
                 write = (self.in_addr, self.in_data, self.in_we & ~busy)
-                input_out = self._ram(m, "input_mem", [], index, *write)
+                init = self._init_words(core.input_layout, core.input_init)
+                input_out = self._ram(m, "input_mem", init, index, *write)
             busy_out, ready = busy, 1
         m.d.comb += state_data.eq(state_out)
         words = [("input", core.input_layout, input_out)]
@@ -686,12 +705,16 @@ class NeuronCoreGateware(wiring.Component):
 
     def _param_init(self) -> list[int]:
         """Return the parameter memory's initial words, packed as in ``param_layout``."""
-        core = self._core
-        words = np.zeros(core.n_neurons, dtype=object)
-        for key, field in core.param_layout:
-            mask = (1 << field.width) - 1
-            words += (core.params[key].astype(object) & mask) << field.offset
-        return words.tolist()
+        return self._init_words(self._core.param_layout, self._core.params)
+
+    def _init_words(self, layout, values: dict) -> list[int]:
+        """Return a memory's initial words: ``values`` packed as in ``layout`` (others 0)."""
+        words = np.zeros(self._core.n_neurons, dtype=object)
+        for key, field in layout:
+            if key in values:
+                mask = (1 << field.width) - 1
+                words += (values[key].astype(object) & mask) << field.offset
+        return words.tolist() if values else []
 
     def _ram(self, m, name, init, rd_addr, wr_addr, wr_data, wr_en):
         """Add a block RAM of ``wr_data``'s width, one read and one write port; return its output.
