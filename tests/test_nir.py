@@ -164,8 +164,9 @@ def test_threshold_after_weights_is_a_comparator():
     assert check_exact(imp, x)["output"][:, 0].astype(int).tolist() == [1, 0, 0, 0]
     neuron = imp.network.populations["threshold"].neuron
     assert (neuron.name, neuron.leak_k, neuron.fraction) == ("li", 1, 0)  # memoryless
-    assert "bias" in imp.network.populations  # the bias neuron, firing every step
-    imp = load(graph)  # delay 1: the bias (delay 0) is there from step 0, the spikes later
+    # the bias: a per-neuron constant added to the drive (0.25 = 1 LSB)
+    assert imp.network.populations["threshold"].port_values["current"].tolist() == [1]
+    imp = load(graph)  # delay 1: the bias is there from step 0, the spikes one step later
     assert check_exact(imp, x)["output"][:, 0].astype(int).tolist() == [0, 1, 0, 0]
 
 
@@ -189,7 +190,8 @@ def test_scale_linear_and_affine_chains_are_folded():
     imp = load(graph, delay=0)
     # W = [1, .5] @ [[1, 1], [.5, -1]] @ diag(2, .5) = [2.5, 0.25]
     weights = [c.synapse.weight_matrix()[:, 0].tolist() for c in imp.network.connections]
-    assert weights == [[10, 1], [2]]  # input -> if, bias -> if (0.5)
+    assert weights == [[10, 1]]  # input -> if
+    assert imp.network.populations["if"].port_values["current"].tolist() == [2]  # bias 0.5
     x = spikes([1, 0], [0, 0], [0, 1], [0, 1], [1, 1])
     # v = v + x + 0.5: 3 (fires, 0), 0.5, 1.25, 2 (not > 2), 5.25 (fires)
     assert check_exact(imp, x)["output"][:, 0].astype(int).tolist() == [1, 0, 0, 0, 1]
@@ -306,10 +308,9 @@ def test_snntorch_recurrent_layer():
     assert delays == {
         ("n1_lif", "n1_lif"): 1,  # the recurrent weights: the previous step's spikes
         ("input", "n1_lif"): 0,
-        ("bias", "n1_lif"): 0,
         ("n1_lif", "n3"): 0,
-        ("bias", "n3"): 0,
     }
+    assert all(np.any(p.port_values["current"]) for p in imp.network.populations.values())
 
 
 # -- gateware and design files --------------------------------------------------------------------
@@ -317,9 +318,13 @@ def test_imported_network_runs_bit_exact_as_gateware(rng_seed):
     from neurogate.sim.network import compare
 
     vec = np.load(DATA / "snntorch_vectors.npz")
-    imp = ng.nir.load(DATA / "snntorch_synaptic.nir")  # no bias: one synapse per population
+    imp = ng.nir.load(DATA / "snntorch_synaptic.nir")
     x = vec["synaptic_input"][0, :12]
     out = compare(imp.network, {"input": x}, seed=rng_seed)
+    assert out["n1"]["spike"].any()
+    imp = ng.nir.load(DATA / "snntorch_leaky.nir")  # with biases (per-neuron port values)
+    assert np.any(imp.network.populations["n1"].port_values["current"])
+    out = compare(imp.network, {"input": vec["leaky_input"][0, :12]}, seed=rng_seed)
     assert out["n1"]["spike"].any()
 
 
@@ -334,7 +339,7 @@ def test_design_file_round_trip(tmp_path):
     got = again.model().run({"input": x})
     for pop in want:
         np.testing.assert_array_equal(want[pop]["spike"], got[pop]["spike"])
-    assert "[populations.bias]" in text
+    assert "port_values = { current = " in text  # the biases
     assert 'neuron = "lif"' in text
 
 
@@ -346,7 +351,7 @@ def test_cli_import(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "NIR import: 2 populations, dt = 0.0001 s, 6-bit weights, delay 1" in text
     assert "n1 (NIR '1', LIF) -> lif x 5" in text
-    assert f"wrote {out_file} (Network('snntorch_leaky': 1 inputs, 3 populations" in text
+    assert f"wrote {out_file} (Network('snntorch_leaky': 1 inputs, 2 populations" in text
     assert "quantised network vs float64 reference: 1 sample(s) x 40 steps" in text
     net = ng.load_design(out_file)
     assert net.populations["n1"].neuron.data_width == 20

@@ -2,8 +2,8 @@
 
 The task: 16 input channels fire at random (rate 0.03 per step) except around a centre whose
 position says the class (4 classes, the centre jittered so that classes overlap); 40 timesteps
-per sample. The network is 16 -> 24 LIF -> 4 LIF (weights without bias, so every population
-has one incoming synapse and the imported network also runs as gateware), trained with
+per sample. The network is 16 -> 24 LIF -> 4 LIF (weights without bias: when it was trained,
+a bias did not run as gateware yet; it does now, as per-neuron port values), trained with
 backpropagation through time (arctan surrogate) on the output spike counts.
 
     python3 -m venv /tmp/venv-snn

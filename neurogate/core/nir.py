@@ -69,13 +69,14 @@ set); ``r`` and ``w_in`` may differ (they are folded into the weights).
 Quantisation, per population: ``q = max|W| / (2**(weight_bits - 1) - 1)`` over all its incoming
 weights (or ``weight_scale``, given per population or for all; weights beyond the range are then
 clipped with a ``UserWarning``, or :class:`NIRImportError` with ``strict=True``); integer weights
-``round(W / q)``. Biases go through a ``dense`` synapse from a one-neuron ``bias`` population
-that fires every step (connected with ``delay=0``, in up to 16-bit weights; clipped like
-weights when larger). The potential of ``lif`` / ``li`` / ``if_neuron`` has ``state_format.width``
-bits (default 16) and ``g = state_format.fraction`` guard bits below the weight LSB (``qv = q /
-2**g``; default: the most that keep ``2 * (|threshold| + the largest one-step input)`` in range,
-at most ``(width - 2) // 3``; ``if_neuron`` and memoryless ``li`` use ``g = 0``), and ``f =
-min(16, width - 2 - g)`` fraction bits for the leak (``gain_k = 2**(f + g)`` must fit the
+``round(W / q)``. A bias becomes the population's per-neuron ``port_values`` on its input port
+(added to the synapses' sum every step, from step 0, before the saturation to the port; in up
+to 16-bit weights, clipped like weights when larger). The potential of ``lif`` / ``li`` /
+``if_neuron`` has ``state_format.width`` bits (default 16) and ``g = state_format.fraction``
+guard bits below the weight LSB (``qv = q / 2**g``; default: the most that keep ``2 *
+(|threshold| + the largest one-step input)`` in range, at most ``(width - 2) // 3``;
+``if_neuron`` and memoryless ``li`` use ``g = 0``), and ``f = min(16, width - 2 - g)`` fraction
+bits for the leak (``gain_k = 2**(f + g)`` must fit the
 state). ``dense`` synapses read out ``acc_bits`` = the target's input width.
 
 Recurrent layers work: snnTorch's ``RLeaky`` arrives flattened by nirtorch as a cycle through
@@ -1288,26 +1289,19 @@ def load(
     for t, li in planner.alias.items():
         source_names[t] = pops[li].name
     layers = [_quantise(planner, pop, opts, source_names) for pop in pops.values()]
-    used = plan["used"]
     net_name = _ident(name or default_name, set())
     net = Network(net_name)
     try:
         for node, input_name in plan["inputs"].items():
             net.input(input_name, planner.size[node])
         for pop in pops.values():
-            net.population(pop.name, pop.neuron, pop.size)
-        bias_name = None
-        if any(p.bias_int is not None for p in pops.values()):
-            bias_name = _ident("bias", used)
-            net.population(
-                bias_name,
-                "if_neuron",
-                1,
-                port_values={"current": 1},
-                data_width=2,
-                threshold=1,
-                reset="zero",
-            )
+            values = None
+            if pop.bias_int is not None:
+                # the bias: a per-neuron constant added to the drive before its saturation
+                port = next(iter(pop.neuron.input_ports().values()))
+                bias = np.clip(pop.bias_int[0], port.format.min, port.format.max)
+                values = {next(iter(pop.neuron.input_ports())): bias}
+            net.population(pop.name, pop.neuron, pop.size, port_values=values)
         from neurogate import component
 
         for pop in pops.values():
@@ -1319,11 +1313,6 @@ def load(
                     acc_bits=pop.port_bits,
                 )
                 net.connect(source_names[src], pop.name, syn, delay=plan["delays"][(src, pop.node)])
-            if pop.bias_int is not None:
-                syn = component(
-                    "dense", weights=pop.bias_int, weight_bits=pop.bias_bits, acc_bits=pop.port_bits
-                )
-                net.connect(bias_name, pop.name, syn, delay=0)
             if pop.field == "v":
                 net.probe(pop.name, "v")
     except NetworkError as exc:  # pragma: no cover - the plan should make a valid network
