@@ -24,8 +24,8 @@ A design file has one table per input and per population, keyed by name, and one
     neuron = "lif_shift"          # a registered neuron component
     size = 8
     params = { shift = 3, threshold = 300 }
-    port_values = {}              # constants of ports no edge drives: an int, a list of one
-                                  # int per neuron, or a .npy file
+    port_values = {}              # added to a port's drive (a constant input, or a bias on
+                                  # the synapses' sum): an int, one int per neuron, or a .npy
     probe = ["v"]                 # state fields recorded by a run
 
     [[connections]]
