@@ -359,3 +359,21 @@ def test_params_go_with_a_name_not_with_a_component():
     msg = "connection 'x' -> 'p': give params with a synapse name, not with a component"
     with pytest.raises(NetworkError, match=_exact(msg)):
         net.connect("x", "p", _Weights(n_in=2, n_out=2), scale=3)
+
+
+def test_unconnected_input_port_is_an_error():
+    net = Network("open")
+    net.input("x", 2)
+    net.population("p", "lif", 2, noise=True)
+    net.connect("x", "p", _Weights(n_in=2, n_out=2))
+    msg = (
+        "open: input port 'noise' of population 'p' (lif) is not connected; connect it, or "
+        "give port_values={'noise': 0} for a constant"
+    )
+    with pytest.raises(NetworkError, match=_exact(msg)):
+        net.model()
+    fixed = Network("closed")
+    fixed.input("x", 2)
+    fixed.population("p", "lif", 2, noise=True, port_values={"noise": 0})  # a constant
+    fixed.connect("x", "p", _Weights(n_in=2, n_out=2))
+    assert fixed.model().run({"x": [[1, 0]]})["p"]["spike"].shape == (1, 2)

@@ -385,7 +385,8 @@ class Network:
         return done
 
     def check(self) -> None:
-        """Raise :class:`NetworkError` for an input that drives nothing or an empty network."""
+        """Raise :class:`NetworkError` for an empty network, an input or encoder that drives
+        nothing, or a population input port with neither a connection nor a ``port_values``."""
         if not self.populations:
             raise NetworkError(f"{self.name}: the network has no population")
         used = {c.source for c in self.connections} | {e.source for e in self.encoders.values()}
@@ -395,6 +396,15 @@ class Network:
         for name in self.encoders:
             if name not in used:
                 raise NetworkError(f"{self.name}: encoder {name!r} is not connected to anything")
+        driven = {(c.target, c.port) for c in self.connections}
+        for name, pop in self.populations.items():
+            for key in pop.neuron.input_ports():
+                if (name, key) not in driven and key not in pop.port_values:
+                    raise NetworkError(
+                        f"{self.name}: input port {key!r} of population {name!r} "
+                        f"({pop.neuron.name}) is not connected; connect it, or give "
+                        f"port_values={{{key!r}: 0}} for a constant"
+                    )
 
     def model(self) -> NetworkModel:
         """Return the bit-true NumPy model of the network (see the module docstring)."""
