@@ -20,9 +20,10 @@ cycle (the error names it).
 
 **Timestep phases.** Timestep ``t`` of the model: (1) *integrate*: each population's input
 ports receive the sum, over their incoming edges, of the synapse output for the source's
-spikes (or values) of timestep ``t - delay`` (nothing before ``t = 0``), saturated to the port's
-range, plus the population's ``port_values`` of that port (an int, or one per neuron; 0 by
-default: a constant drive, or a bias added to the edges' sum before the saturation); (2) *fire*:
+spikes (or values) of timestep ``t - delay`` (nothing before ``t = 0``), plus the population's
+``port_values`` of that port (an int, or one per neuron: a constant drive, or a bias on the
+edges' sum; 0 if not given), saturated to the port's range. A port with neither an edge nor a
+``port_values`` is an error (:meth:`Network.check`); (2) *fire*:
 each population applies its neuron update to that input (populations joined by zero-delay
 edges in topological order). The default ``delay=1`` is what AER hardware does: spikes of step
 ``t`` are routed during step ``t`` and integrated in step ``t + 1``.

@@ -28,7 +28,7 @@ gateware (``dense``, ``sparse``) and has ``delay=1``; a population has either on
 or any number of synapses driving one port (summed exactly, then saturated to the port, as in
 the model: the synapses flush in rounds, the first into an accumulator memory, the last into
 the core); the population's other input ports take their ``port_values`` (per-neuron
-parameter memory, initialised in the bitstream) or 0.
+parameter memory, initialised in the bitstream).
 """
 
 from __future__ import annotations
