@@ -51,10 +51,7 @@ def synth(spec: str, seeds: int) -> None:
     import tempfile
     from pathlib import Path
 
-    from amaranth.back import verilog
-    from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
-    from amaranth.lib import wiring
-    from bench_synth import count_cells, place_route, yosys
+    from bench_synth import columns, synthesise_gateware
 
     from neurogate.gateware.network import NetworkGateware
 
@@ -67,40 +64,12 @@ def synth(spec: str, seeds: int) -> None:
     net.connect("x", "h", "dense", weights=rng.integers(-8, 9, size=(n_in, n_hid)))
     net.connect("h", "o", "dense", weights=rng.integers(-8, 9, size=(n_hid, n_out)))
 
-    class Harness(Elaboratable):
-        def __init__(self):
-            self.dut = NetworkGateware(net)
-            self.sin, self.sout = Signal(), Signal()
-
-        def elaborate(self, platform):
-            m = Module()
-            m.submodules.dut = dut = self.dut
-            ins, outs = [], []
-            for _path, member, value in dut.signature.flatten(dut):
-                value = Value.cast(value)  # a data.View (struct payloads) as its bits
-                (ins if member.flow == wiring.In else outs).append(value)
-            chain = Signal(max(1, sum(len(v) for v in ins)))
-            m.d.sync += chain.eq(Cat(self.sin, chain[:-1]))
-            pos = 0
-            for v in ins:
-                m.d.comb += v.eq(chain[pos : pos + len(v)])
-                pos += len(v)
-            m.d.sync += self.sout.eq(Cat(*outs).xor())
-            return m
-
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        top = Harness()
-        (work / "top.v").write_text(
-            verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
-        )
-        (work / "dut.v").write_text(verilog.convert(NetworkGateware(net), name="dut",
-                                                    emit_src=False))  # fmt: skip
         t0 = time.perf_counter()
-        yosys(work, "dut.v", "dut", "up5k", False, "stat")
-        area = count_cells(work / "stat.json", "dut", "up5k")
-        yosys(work, "top.v", "top", "up5k", False, "json")
-        fmax = place_route(work, "up5k", seeds, 100.0, "network")
+        cells, fmax = synthesise_gateware(
+            "network", lambda: NetworkGateware(net), Path(tmp), "up5k", False, seeds, 100.0
+        )
+        area = columns(cells, "up5k")
     print(
         f"network {n_in} -> {n_hid} lif_shift -> {n_out} if_neuron (dense, 8-bit weights) on "
         f"UP5K: {area['lut']} LUT4, {area['carry']} carry, {area['ff']} FF, {area['ram']} EBR; "

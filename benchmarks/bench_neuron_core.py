@@ -44,11 +44,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from amaranth.back import verilog
-from amaranth.hdl import Elaboratable, Module, Signal, Value
 
 # The YoWASP calls are bench_synth's (this script runs from benchmarks/, beside it).
-from bench_synth import place_route, yosys
+from bench_synth import synthesise_gateware
 
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
@@ -84,61 +82,17 @@ class _Platform:
     """A stand-in platform: the core only checks that there is one (SPRAM instances)."""
 
 
-class Harness(Elaboratable):
-    """Every core input from a shift register, the XOR of every output registered."""
-
-    def __init__(self, core: NeuronCore):
-        self.dut = core.create()
-        self.sin = Signal()
-        self.sout = Signal()
-
-    def elaborate(self, platform):
-        m = Module()
-        dut = m.submodules.dut = self.dut
-        members = dut.signature.members
-        ins = [dut.step]
-        if "in_we" in members:  # (not when per-neuron parameters take every input port)
-            ins += [dut.in_addr, dut.in_data, dut.in_we]
-        ins += [dut.rd_addr, dut.aer.ready]
-        if "par_we" in members:
-            ins += [dut.par_addr, dut.par_data, dut.par_we]
-        outs = [dut.busy, dut.done, dut.rd_data, dut.aer.valid, dut.aer.payload]
-        width = sum(Value.cast(v).shape().width for v in ins)
-        chain = Signal(width)
-        m.d.sync += chain.eq((chain << 1) | self.sin)
-        pos = 0
-        for v in ins:
-            w = Value.cast(v).shape().width
-            m.d.comb += v.eq(chain[pos : pos + w])
-            pos += w
-        acc = Value.cast(outs[0]).xor()
-        for v in outs[1:]:
-            acc = acc ^ Value.cast(v).xor()
-        m.d.sync += self.sout.eq(acc)
-        return m
-
-
 def synthesise(
     label, core: NeuronCore, workdir: Path, seeds: int, freq: float, dsp: bool = False
 ) -> dict:
     t0 = time.perf_counter()
-    platform = _Platform()
-    (workdir / "dut.v").write_text(
-        verilog.convert(core.create(), name="dut", platform=platform, emit_src=False)
+    cells, fmax = synthesise_gateware(
+        label, core.create, workdir, "up5k", dsp, seeds, freq, platform=_Platform()
     )
-    yosys(workdir, "dut.v", "dut", "up5k", dsp, "stat")
-    cells = json.loads((workdir / "stat.json").read_text())["modules"]["\\dut"]["num_cells_by_type"]
     area = {
         col: sum(v for k, v in cells.items() if k.startswith(prefixes))
         for col, prefixes in CELLS.items()
     }
-    top = Harness(core)
-    text = verilog.convert(
-        top, name="top", platform=platform, ports=[top.sin, top.sout], emit_src=False
-    )
-    (workdir / "top.v").write_text(text)
-    yosys(workdir, "top.v", "top", "up5k", dsp, "json")
-    fmax = place_route(workdir, "up5k", seeds, freq, label)
     best = max(fmax) if fmax else None
     return {
         "label": label,

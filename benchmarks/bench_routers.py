@@ -33,12 +33,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from amaranth.back import verilog
-from amaranth.hdl import Elaboratable, Module, Signal, Value
-from amaranth.lib import wiring
 
 # The YoWASP calls are bench_synth's (this script runs from benchmarks/, beside it).
-from bench_synth import ARCH, count_cells, place_route, tool, yosys
+from bench_synth import ARCH, columns, synthesise_gateware, tool
 
 import neurogate as ng
 from neurogate.sim import streams
@@ -84,61 +81,11 @@ CONFIGS = [
 ]  # fmt: skip
 
 
-class StreamHarness(Elaboratable):
-    """Every input bit from a shift register, the XOR of every output bit registered.
-
-    Like bench_synth's ``Harness``, but stream ports count too: an input stream's ``valid`` and
-    payload and an output stream's ``ready`` are inputs; an input stream's ``ready`` and an
-    output stream's ``valid`` and payload are outputs.
-    """
-
-    def __init__(self, component):
-        self.dut = component.create()
-        self.sin = Signal()
-        self.sout = Signal()
-
-    def elaborate(self, platform):
-        m = Module()
-        dut = m.submodules.dut = self.dut
-        ins, outs = [], []
-        for key, member in dut.signature.members.items():
-            port = getattr(dut, key)
-            if member.is_signature:
-                if member.flow == wiring.In:
-                    ins += [port.valid, port.payload]
-                    outs.append(port.ready)
-                else:
-                    ins.append(port.ready)
-                    outs += [port.valid, port.payload]
-            elif member.flow == wiring.In:
-                ins.append(port)
-            else:
-                outs.append(port)
-        ins = [Value.cast(v) for v in ins]
-        chain = Signal(max(1, sum(len(v) for v in ins)))
-        m.d.sync += chain.eq((chain << 1) | self.sin)
-        pos = 0
-        for v in ins:
-            m.d.comb += v.eq(chain[pos : pos + len(v)])
-            pos += len(v)
-        acc = Value.cast(outs[0]).xor()
-        for v in outs[1:]:
-            acc = acc ^ Value.cast(v).xor()
-        m.d.sync += self.sout.eq(acc)
-        return m
-
-
 def synthesise(label, comp, workdir: Path, arch: str, seeds: int, freq: float) -> dict:
-    """Return the area of ``comp`` alone and the Fmax of ``comp`` in a :class:`StreamHarness`."""
+    """Return the area of ``comp`` alone and its Fmax in bench_synth's ``GatewareHarness``."""
     t0 = time.perf_counter()
-    (workdir / "dut.v").write_text(verilog.convert(comp.create(), name="dut", emit_src=False))
-    yosys(workdir, "dut.v", "dut", arch, False, "stat")
-    area = count_cells(workdir / "stat.json", "dut", arch)
-    top = StreamHarness(comp)
-    text = verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
-    (workdir / "top.v").write_text(text)
-    yosys(workdir, "top.v", "top", arch, False, "json")
-    fmax = place_route(workdir, arch, seeds, freq, label)
+    cells, fmax = synthesise_gateware(label, comp.create, workdir, arch, False, seeds, freq)
+    area = columns(cells, arch)
     return {**area, "fmax_mhz": max(fmax) if fmax else None, "seconds": time.perf_counter() - t0}
 
 

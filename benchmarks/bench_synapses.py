@@ -34,12 +34,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from amaranth.back import verilog
-from amaranth.hdl import Elaboratable, Module, Signal, Value
-from amaranth.lib import wiring
 
 # The YoWASP calls are bench_synth's (this script runs from benchmarks/, beside it).
-from bench_synth import place_route, yosys
+from bench_synth import synthesise_gateware
 
 import neurogate as ng
 
@@ -108,35 +105,6 @@ class _Platform:
     """A stand-in platform: the layer only checks that there is one (SPRAM instances)."""
 
 
-class Harness(Elaboratable):
-    """Every input of the layer from a shift register, the XOR of every output registered."""
-
-    def __init__(self, syn):
-        self.dut = syn.create()
-        self.sin = Signal()
-        self.sout = Signal()
-
-    def elaborate(self, platform):
-        m = Module()
-        dut = m.submodules.dut = self.dut
-        ins, outs = [], []
-        for _, member, value in dut.signature.flatten(dut):
-            (ins if member.flow == wiring.In else outs).append(value)
-        width = sum(Value.cast(v).shape().width for v in ins)
-        chain = Signal(width)
-        m.d.sync += chain.eq((chain << 1) | self.sin)
-        pos = 0
-        for v in ins:
-            w = Value.cast(v).shape().width
-            m.d.comb += v.eq(chain[pos : pos + w])
-            pos += w
-        acc = Value.cast(outs[0]).xor()
-        for v in outs[1:]:
-            acc = acc ^ Value.cast(v).xor()
-        m.d.sync += self.sout.eq(acc)
-        return m
-
-
 def build(rng, name, params, n_in, n_out, density):
     """Return the component of one configuration, with seeded random weights."""
     bits = params.get("weight_bits", 8)
@@ -150,23 +118,13 @@ def build(rng, name, params, n_in, n_out, density):
 
 def synthesise(label, syn, workdir: Path, seeds: int, freq: float) -> dict:
     t0 = time.perf_counter()
-    plat = _Platform()
-    (workdir / "dut.v").write_text(
-        verilog.convert(syn.create(), name="dut", platform=plat, emit_src=False)
+    cells, fmax = synthesise_gateware(
+        label, syn.create, workdir, "up5k", False, seeds, freq, platform=_Platform()
     )
-    yosys(workdir, "dut.v", "dut", "up5k", False, "stat")
-    cells = json.loads((workdir / "stat.json").read_text())["modules"]["\\dut"]["num_cells_by_type"]
     area = {
         col: sum(v for k, v in cells.items() if k.startswith(prefixes))
         for col, prefixes in CELLS.items()
     }
-    top = Harness(syn)
-    text = verilog.convert(
-        top, name="top", platform=plat, ports=[top.sin, top.sout], emit_src=False
-    )
-    (workdir / "top.v").write_text(text)
-    yosys(workdir, "top.v", "top", "up5k", False, "json")
-    fmax = place_route(workdir, "up5k", seeds, freq, label)
     best = max(fmax) if fmax else None
     # synaptic events per clock: dense adds `lanes` weights, sparse one connection, sc_dense
     # every synapse (an AND gate each) every cycle

@@ -38,7 +38,8 @@ import time
 from pathlib import Path
 
 from amaranth.back import verilog
-from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
+from amaranth.lib import wiring
 
 import neurogate as ng
 
@@ -78,15 +79,14 @@ ARCH = {
 }  # fmt: skip
 
 
+def cells_by_type(stat_file: Path, module: str) -> dict:
+    """Return ``{cell type: count}`` of ``module`` from a ``stat -json`` report."""
+    return json.loads(stat_file.read_text())["modules"][f"\\{module}"]["num_cells_by_type"]
+
+
 def count_cells(stat_file: Path, module: str, arch: str) -> dict:
     """Return the area columns from a ``stat -json`` report."""
-    cells = json.loads(stat_file.read_text())["modules"][f"\\{module}"]["num_cells_by_type"]
-    spec = ARCH[arch]
-
-    def total(prefixes):
-        return sum(v for k, v in cells.items() if any(k.startswith(p) for p in prefixes))
-
-    return {col: total(spec[col]) for col in ("lut", "carry", "ff", "dsp", "ram")}
+    return columns(cells_by_type(stat_file, module), arch)
 
 
 def yosys(workdir: Path, files: str, top: str, arch: str, dsp: bool, out: str) -> None:
@@ -171,6 +171,68 @@ class Harness(Elaboratable):
             acc = acc ^ b
         m.d.sync += self.sout.eq(acc)
         return m
+
+
+class GatewareHarness(Elaboratable):
+    """Any gateware's input bits from a shift register, the XOR of its output bits registered.
+
+    The same idea as :class:`Harness` for a :class:`~amaranth.lib.wiring.Component` of any
+    signature: every leaf of the signature counts by its flow, so an input stream's ``valid``
+    and payload and an output stream's ``ready`` are inputs, and the other handshake signals
+    outputs. Every timed path then runs from a flip-flop to a flip-flop.
+    """
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.sin = Signal()
+        self.sout = Signal()
+
+    def elaborate(self, platform):
+        m = Module()
+        dut = m.submodules.dut = self.dut
+        ins, outs = [], []
+        for _path, member, value in dut.signature.flatten(dut):
+            (ins if member.flow == wiring.In else outs).append(Value.cast(value))
+        chain = Signal(max(1, sum(len(v) for v in ins)))
+        m.d.sync += chain.eq((chain << 1) | self.sin)
+        pos = 0
+        for v in ins:
+            m.d.comb += v.eq(chain[pos : pos + len(v)])
+            pos += len(v)
+        m.d.sync += self.sout.eq(Cat(*outs).xor())
+        return m
+
+
+def synthesise_gateware(
+    label: str, make, workdir: Path, arch="up5k", dsp=False, seeds=1, freq=100.0, platform=None
+) -> tuple[dict, list]:
+    """Synthesise ``make()`` (a function returning fresh gateware) alone and in a harness.
+
+    Returns ``({cell type: count}`` of the gateware alone, ``[Fmax of each nextpnr seed])`` of it
+    inside a :class:`GatewareHarness`. ``platform`` is passed to the Verilog conversion (a
+    stand-in object makes gateware that checks for one instantiate iCE40 primitives).
+    """
+    (workdir / "dut.v").write_text(
+        verilog.convert(make(), name="dut", platform=platform, emit_src=False)
+    )
+    yosys(workdir, "dut.v", "dut", arch, dsp, "stat")
+    cells = cells_by_type(workdir / "stat.json", "dut")
+    top = GatewareHarness(make())
+    text = verilog.convert(
+        top, name="top", platform=platform, ports=[top.sin, top.sout], emit_src=False
+    )
+    (workdir / "top.v").write_text(text)
+    yosys(workdir, "top.v", "top", arch, dsp, "json")
+    return cells, place_route(workdir, arch, seeds, freq, label)
+
+
+def columns(cells: dict, arch: str) -> dict:
+    """Return the area columns (``lut``, ``carry``, ``ff``, ``dsp``, ``ram``) of ``cells``."""
+    spec = ARCH[arch]
+    return {
+        col: sum(v for k, v in cells.items() if any(k.startswith(p) for p in spec[col]))
+        for col in ("lut", "carry", "ff", "dsp", "ram")
+    }
 
 
 class Used(Elaboratable):
