@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from importlib.metadata import PackageNotFoundError, version
 
-from . import sc, sim
+from . import boards, sc, sim
 from .core import nir
 from .core.component import Component, Gateware, Model, Port, StreamPort
 from .core.design import load as load_design
@@ -39,6 +39,7 @@ __all__ = [
     "Port",
     "StreamPort",
     "__version__",
+    "boards",
     "component",
     "components",
     "get_plugin_manager",

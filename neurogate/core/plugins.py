@@ -80,6 +80,14 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.synapses.dense",
     "neurogate.plugins.synapses.sparse",
     "neurogate.plugins.synapses.sc_dense",
+    "neurogate.boards.targets.icebreaker",
+    "neurogate.boards.targets.icestick",
+    "neurogate.boards.targets.upduino_v3",
+    "neurogate.boards.targets.tinyfpga_bx",
+    "neurogate.boards.targets.ulx3s",
+    "neurogate.boards.targets.orangecrab",
+    "neurogate.boards.targets.ecp5_evn",
+    "neurogate.boards.targets.colorlight_5a75b",
 )
 
 
