@@ -9,6 +9,7 @@ import pytest
 
 import neurogate as ng
 from neurogate.core.network import Network, NetworkError
+from neurogate.gateware.network import plan
 from neurogate.sim.network import NetworkMismatchError, compare, run_pysim
 
 
@@ -124,22 +125,13 @@ def test_unsupported_networks_are_named():
     net.population("a", "if_neuron", 2)
     net.connect("x", "a", "dense", weights=np.ones((2, 2), int), delay=0)
     msg = (
-        "connection 'x' -> 'a': the gateware routes spikes with a one-step delay; "
-        "delay=0 is only in the model"
+        "connection 'x' -> 'a': the gateware routes spikes at the end of a timestep, so a "
+        "spike connection needs delay >= 1; delay=0 is only in the model"
     )
     with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
         run_pysim(net, {"x": [[0, 1]]})
-    net = Network("m")
-    net.input("x", 2)
-    net.input("y", 2, kind="value", width=4)
-    net.population("a", "if_neuron", 2)
-    net.connect("x", "a", "dense", weights=np.ones((2, 2), int))
-    net.connect("y", "a")
-    msg = "population 'a': a value input must be its only incoming connection (it has 2)"
-    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
-        ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="pysim")
     with pytest.raises(ValueError, match="runs on the 'model' and 'pysim' backends, not 'icarus'"):
-        ng.sim.run(net, {"x": [[0, 1]], "y": [[1, 1]]}, backend="icarus")
+        ng.sim.run(net, {"x": [[0, 1]]}, backend="icarus")
 
 
 @pytest.mark.parametrize(
@@ -242,18 +234,18 @@ def test_several_synapses_into_one_population(rng_seed, data_width):
     assert result["a"]["spike"].any()
 
 
-def test_synapses_into_different_ports_are_refused():
+def test_synapses_into_different_ports(rng_seed):
+    """Two synapses into two ports of one population: "merge" mode, one field per port."""
+    rng = np.random.default_rng(rng_seed)
     net = Network("ports")
-    net.input("x", 2)
+    net.input("x", 3)
     net.population("p", "lif", 2, noise=True)
-    net.connect("x", "p", "dense", weights=np.ones((2, 2), int), port="current")
-    net.connect("x", "p", "dense", weights=np.ones((2, 2), int), port="noise")
-    msg = (
-        "population 'p': its synapses drive ports current, noise; the gateware sums them into "
-        "one port"
-    )
-    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
-        run_pysim(net, {"x": [[0, 1]]})
+    net.connect("x", "p", "dense", weights=rng.integers(0, 120, (3, 2)), port="current")
+    net.connect("x", "p", "dense", weights=rng.integers(-30, 30, (3, 2)), port="noise")
+    net.probe("p", "v")
+    assert plan(net)["mode"] == {"p": "merge"}
+    result = compare(net, {"x": (rng.random((16, 3)) < 0.5).astype(np.uint8)}, seed=rng_seed)
+    assert result["p"]["spike"].any()
 
 
 @pytest.mark.parametrize("fan_in", [1, 2])
@@ -274,15 +266,65 @@ def test_bias_on_a_synapse_driven_port(rng_seed, fan_in):
     np.testing.assert_array_equal(result["a"]["v"][0], np.where(first >= 40, first - 40, first))
 
 
-def test_bias_on_a_value_driven_port_is_model_only():
+def test_bias_on_a_value_driven_port(rng_seed):
     net = Network("vb")
     net.input("i", 2, kind="value", width=8)
-    net.population("p", "if_neuron", 2, port_values={"current": 5})
+    net.population("p", "if_neuron", 2, threshold=100, port_values={"current": [5, -7]})
     net.connect("i", "p", delay=0)
-    msg = (
-        "population 'p': a port_values bias on 'current', which a value input drives, is only "
-        "in the model (the host writes that port's values)"
+    net.probe("p", "v")
+    assert plan(net)["mode"] == {"p": "merge"}
+    got = compare(net, {"i": [[1, 2], [3, 4], [10, 1]]}, seed=rng_seed)
+    # by hand: v accumulates i + bias from step 0 (delay 0)
+    assert got["p"]["v"].tolist() == [[6, -5], [14, -8], [29, -14]]
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_merge_mode_sweep(rng_seed, n):
+    """Value inputs mixed with synapses (recurrent included), delays 1-4, the same input twice,
+    biases, and several ports: model == pysim with random valid gaps on the spike input."""
+    rng = np.random.default_rng(rng_seed + n)
+    net = Network("merge")
+    net.input("x", 4)
+    net.input("i", n, kind="value", width=7, signed=True)
+    net.input("j", 2, kind="value", width=5)
+    bias = rng.integers(-6, 6, n)
+    net.population("a", "if_neuron", n, threshold=int(rng.integers(30, 60)), data_width=9,
+                   port_values={"current": bias})  # fmt: skip
+    net.population("b", "lif", 2, noise=True, v_threshold=int(rng.integers(200, 400)))
+    net.connect(
+        "x", "a", "dense", weights=rng.integers(-8, 40, (4, n)), delay=int(rng.integers(1, 5))
     )
-    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
-        run_pysim(net, {"i": [[1, 2]]})
-    assert net.model().run({"i": [[1, 2]]})["p"]["spike"].shape == (1, 2)
+    net.connect("i", "a", delay=int(rng.integers(0, 3)))
+    net.connect("i", "a", delay=int(rng.integers(0, 3)))
+    net.connect(
+        "a", "b", "dense", weights=rng.integers(0, 90, (n, 2)), delay=int(rng.integers(1, 4))
+    )
+    net.connect(
+        "b", "a", "dense", weights=rng.integers(-30, 10, (2, n)), delay=int(rng.integers(1, 4))
+    )
+    net.connect("j", "b", port="noise", delay=1)
+    net.connect("x", "b", "sparse", n_in=4, n_out=2, connections=[(0, 1, 40), (3, 0, 70)], delay=2)
+    net.probe("a", "v")
+    net.probe("b", "v")
+    steps = 24
+    inputs = {
+        "x": (rng.random((steps, 4)) < 0.5).astype(np.uint8),
+        "i": rng.integers(-20, 40, (steps, n)),
+        "j": rng.integers(0, 31, (steps, 2)),
+    }
+    print("delays", [c.delay for c in net.connections])
+    assert plan(net)["mode"] == {"a": "merge", "b": "merge"}
+    result = compare(net, inputs, seed=rng_seed)
+    assert result["a"]["spike"].any()
+    assert result["b"]["spike"].any()
+
+
+def test_delay_known_answer():
+    """A spike of step 0 through delay 3 reaches v at step 3 (and not before), by hand."""
+    net = Network("late")
+    net.input("x", 1)
+    net.population("p", "if_neuron", 1, threshold=100)
+    net.connect("x", "p", "dense", weights=[[7]], delay=3)
+    net.probe("p", "v")
+    got = ng.sim.run(net, {"x": [[1], [0], [1], [0], [0], [0]]}, backend="pysim")
+    assert got["p"]["v"][:, 0].tolist() == [0, 0, 0, 7, 7, 14]

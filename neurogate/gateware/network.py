@@ -7,7 +7,8 @@ an event is transferred when every consumer is ready) and each synapse's readout
 target core's input memory, and sequences a timestep:
 
 1. **host phase** (``busy`` low): the host writes the value inputs of the step into the input
-   memories of the populations they drive (``<population>_in_addr/_in_data/_in_we``) and pushes
+   memories of the populations they drive (``<population>_in_addr/_in_data/_in_we``, or a
+   staging memory ``<population>_from_<input>_addr/_data/_we``, see below) and pushes
    the address-events of the step's spike inputs (``<input>_aer`` streams); they accumulate in
    the synapses they feed;
 2. **fire**: a ``step`` strobe starts every core at once; each updates its neurons from its
@@ -17,25 +18,34 @@ target core's input memory, and sequences a timestep:
    memory (replacing the previous step's), where the next timestep reads them;
 4. ``done`` is high for one cycle; ``busy`` falls.
 
-This is exactly the model's timestep (:mod:`neurogate.core.network`): a spike connection has
-a one-step delay (the spikes of step ``t`` are routed during step ``t`` and integrated in step
-``t + 1``), and a value input with delay ``d`` is the host writing the input of step
+This is exactly the model's timestep (:mod:`neurogate.core.network`): a spike connection with
+``delay=1`` is the route itself (the spikes of step ``t`` are routed during step ``t`` and
+integrated in step ``t + 1``); a longer delay adds a ring of ``delay - 1`` banks of the
+synapse's readouts; a value input with delay ``d`` is the host writing the input of step
 ``t - d`` before step ``t``.
 
-Supported networks (anything else is a :class:`~neurogate.core.network.NetworkError` naming
-the place): every connection from a spike source goes through a synapse component with
-gateware (``dense``, ``sparse``) and has ``delay=1``; a population has either one value input
-or any number of synapses driving one port (summed exactly, then saturated to the port, as in
-the model: the synapses flush in rounds, the first into an accumulator memory, the last into
-the core); the population's other input ports take their ``port_values`` (per-neuron
-parameter memory, initialised in the bitstream).
+Every connection from a spike source goes through a synapse with flush gateware (``dense``,
+``sparse``) and has ``delay >= 1``; anything else is a
+:class:`~neurogate.core.network.NetworkError` naming the place. A population's input ports
+without an edge take their ``port_values`` from a per-neuron parameter memory (initialised in
+the bitstream); the driven ports are written in one of three modes (:func:`plan`):
+
+* ``"value"``: one value input, no bias: the host writes the core's input memory;
+* ``"sum"``: synapses with ``delay=1`` into one port: they flush in rounds (the ``r``-th
+  incoming synapse of every population in round ``r``), the first into an accumulator memory,
+  the last writing saturate(accumulator + bias + readout) into the core;
+* ``"merge"``: anything else: the synapses flush into an accumulator memory with a field per
+  port, value inputs are written into staging memories, and each timestep begins with a
+  *load* pass (``size`` cycles, before the cores start) that writes saturate(sum of the
+  port's edges + bias) for every neuron into the core. The sums are exact before the
+  saturation, as in the model.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from amaranth.hdl import Cat, EnableInserter, Module, Mux, Signal, signed
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -49,9 +59,12 @@ __all__ = ["NetworkGateware", "plan"]
 def plan(net: Network, memory: str = "ebr") -> dict:
     """Check that ``net`` can be built as gateware; return its cores and edges.
 
-    Returns ``{"cores": {population: NeuronCore}, "driver": {population: first incoming
-    Connection or None}, "port": {population: driven input port or None}, "incoming":
-    {population: [Connection, ...]}}``.
+    Returns ``{"cores": {population: NeuronCore}, "mode": {population: mode}, "ports":
+    {population: [driven input ports]}, "incoming": {population: [Connection, ...]}}``, where a
+    population's mode is how its input memory is written (see the module docstring):
+    ``"none"`` (no incoming edge), ``"value"`` (the host writes it: one value input),
+    ``"sum"`` (synapses with ``delay=1`` into one port, flushed into it) or ``"merge"``
+    (anything else: a load pass at the start of each timestep sums every edge per port).
     """
     net.check()
     incoming: dict[str, list] = {name: [] for name in net.populations}
@@ -60,57 +73,51 @@ def plan(net: Network, memory: str = "ebr") -> dict:
         src = net.node(conn.source)
         where = f"connection {conn.source!r} -> {conn.target!r}"
         if src.kind == "spike":
-            if conn.delay != 1:
+            if conn.delay == 0:
                 raise NetworkError(
-                    f"{where}: the gateware routes spikes with a one-step delay; "
-                    f"delay={conn.delay} is only in the model"
+                    f"{where}: the gateware routes spikes at the end of a timestep, so a "
+                    "spike connection needs delay >= 1; delay=0 is only in the model"
                 )
             if not hasattr(conn.synapse, "create") or "flush" not in conn.synapse.ports:
                 raise NetworkError(
                     f"{where}: synapse {conn.synapse.name!r} has no flush/readout gateware "
                     "(use 'dense' or 'sparse')"
                 )
-    cores, driver, port = {}, {}, {}
+    cores, mode, ports = {}, {}, {}
     for name, pop in net.populations.items():
         edges = incoming[name]
-        if len(edges) > 1 and any(c.synapse is None for c in edges):
-            raise NetworkError(
-                f"population {name!r}: a value input must be its only incoming connection "
-                f"(it has {len(edges)})"
-            )
-        if len({c.port for c in edges}) > 1:
-            raise NetworkError(
-                f"population {name!r}: its synapses drive ports "
-                f"{', '.join(sorted({c.port for c in edges}))}; the gateware sums them into "
-                "one port"
-            )
-        driver[name] = edges[0] if edges else None
-        port[name] = edges[0].port if edges else None
+        driven = list(dict.fromkeys(c.port for c in edges))
+        biased = [k for k in driven if np.any(pop.port_values.get(k, 0))]
+        if not edges:
+            mode[name] = "none"
+        elif len(edges) == 1 and edges[0].synapse is None and not biased:
+            mode[name] = "value"
+        elif len(driven) == 1 and all(c.synapse is not None and c.delay == 1 for c in edges):
+            mode[name] = "sum"
+        else:
+            mode[name] = "merge"
+        ports[name] = driven
         params = {
             key: np.array(np.broadcast_to(value, pop.size), dtype=np.int64)
             for key, value in pop.port_values.items()
-            if key != port[name]
+            if key not in driven
         }
-        if edges and edges[0].synapse is None and np.any(pop.port_values.get(port[name], 0)):
-            raise NetworkError(
-                f"population {name!r}: a port_values bias on {port[name]!r}, which a value "
-                "input drives, is only in the model (the host writes that port's values)"
-            )
-        # a bias on the driven port is the input before the first spikes arrive (step 0)
+        # in "sum" mode a bias on the driven port is the input before the first spikes arrive
         init = None
-        if port[name] is not None and np.any(pop.port_values.get(port[name], 0)):
-            fmt = pop.neuron.input_ports()[port[name]].format
-            bias = np.broadcast_to(pop.port_values[port[name]], pop.size)
-            init = {port[name]: np.clip(bias, fmt.min, fmt.max).astype(np.int64)}
+        if mode[name] == "sum" and biased:
+            fmt = pop.neuron.input_ports()[driven[0]].format
+            bias = np.broadcast_to(pop.port_values[driven[0]], pop.size)
+            init = {driven[0]: np.clip(bias, fmt.min, fmt.max).astype(np.int64)}
         try:
             cores[name] = NeuronCore(
                 pop.neuron, pop.size, memory=memory, params=params or None, input_init=init
             )
         except (TypeError, ValueError) as exc:
             raise NetworkError(f"population {name!r}: {exc}") from None
-        if port[name] is not None and port[name] not in cores[name].input_layout.members:
-            raise NetworkError(f"population {name!r}: port {port[name]!r} is not an input word")
-    return {"cores": cores, "driver": driver, "port": port, "incoming": incoming}
+        for key in driven:
+            if key not in cores[name].input_layout.members:
+                raise NetworkError(f"population {name!r}: port {key!r} is not an input word")
+    return {"cores": cores, "mode": mode, "ports": ports, "incoming": incoming}
 
 
 def _addr_width(size: int) -> int:
@@ -129,7 +136,10 @@ class NetworkGateware(wiring.Component):
     done : out, 1
         High for one cycle at the end of a timestep.
     <population>_in_addr, _in_data, _in_we : in
-        Input memory write port of a population driven by a value input (host phase only).
+        Input memory write port of a population driven by a value input alone (host phase).
+    <population>_from_<input>_addr, _data, _we : in
+        Staging memory of a value input into a population in ``"merge"`` mode (host phase;
+        ``_2``, ``_3``... when the same input drives the population more than once).
     <input>_aer : in, stream
         Address-events of a spike input (host phase).
     <population>_rd_addr : in / <population>_rd_data : out
@@ -140,12 +150,28 @@ class NetworkGateware(wiring.Component):
         self.network = net
         self.plan = plan(net, memory)
         members = {"step": In(1), "busy": Out(1), "done": Out(1)}
+        #: ``{id(connection): member prefix}`` of each value connection's host write port
+        self._value_prefix = {}
         for name, core in self.plan["cores"].items():
-            conn = self.plan["driver"][name]
-            if conn is not None and conn.synapse is None:
+            mode = self.plan["mode"][name]
+            if mode == "value":
                 members[f"{name}_in_addr"] = In(core.addr_width)
                 members[f"{name}_in_data"] = In(core.input_layout)
                 members[f"{name}_in_we"] = In(1)
+                self._value_prefix[id(self.plan["incoming"][name][0])] = f"{name}_in"
+            elif mode == "merge":
+                for conn in self.plan["incoming"][name]:
+                    if conn.synapse is not None:
+                        continue
+                    prefix = f"{name}_from_{conn.source}"
+                    k = 1
+                    while f"{prefix}_addr" in members:
+                        k += 1
+                        prefix = f"{name}_from_{conn.source}_{k}"
+                    members[f"{prefix}_addr"] = In(core.addr_width)
+                    members[f"{prefix}_data"] = In(net.inputs[conn.source].port.shape)
+                    members[f"{prefix}_we"] = In(1)
+                    self._value_prefix[id(conn)] = prefix
             members[f"{name}_rd_addr"] = In(core.addr_width)
             members[f"{name}_rd_data"] = Out(core.state_layout)
         for name, node in net.inputs.items():
@@ -164,6 +190,15 @@ class NetworkGateware(wiring.Component):
         self.synapses = [
             conn.synapse.create() if conn.synapse is not None else None for conn in net.connections
         ]
+
+    def value_port(self, conn):
+        """Return the host write port ``(addr, data, we, whole_word)`` of value connection
+        ``conn``: the target's input memory (``whole_word``: ``data`` is the input word) or,
+        for a population in ``"merge"`` mode, the connection's own staging memory (``data``
+        is the value)."""
+        prefix = self._value_prefix[id(conn)]
+        addr, data, we = (getattr(self, f"{prefix}_{s}") for s in ("addr", "data", "we"))
+        return addr, data, we, self.plan["mode"][conn.target] == "value"
 
     def elaborate(self, platform):
         m = Module()
@@ -242,99 +277,30 @@ class NetworkGateware(wiring.Component):
                     syn.aer.payload.addr.eq(src.payload.addr),
                 ]
 
-        # synapse readout -> target input memory; host writes for value-driven populations.
-        # Several synapses into one population flush in rounds (the r-th incoming synapse of
-        # every population in round r): the sums of the first rounds go into an accumulator
-        # memory (read-modify-write, one cycle behind the readout), the last round writes
-        # saturate(accumulator + readout) into the core's input memory.
-        index = {id(c): i for i, c in enumerate(net.connections)}
-        rounds = max([len(e) for e in self.plan["incoming"].values() if e] + [1])
+        # synapse readout -> target input memory; host writes for value-driven populations
+        # (see the module docstring for the modes)
+        self._index = {id(c): i for i, c in enumerate(net.connections)}
+        groups = {
+            name: [c for c in edges if c.synapse is not None]
+            for name, edges in self.plan["incoming"].items()
+        }
+        rounds = max([len(g) for g in groups.values()] + [1])
         rnd = Signal(range(max(rounds, 2)), name="route_round")
-        syn_round = {}
+        load_start, advance = Signal(), Signal()
+        syn_round, loads = {}, []
         for name, core in cores.items():
-            edges = self.plan["incoming"][name]
-            if not edges or not hasattr(core, "in_we"):
-                continue
-            conn = edges[0]
-            if conn.synapse is None:
-                m.d.comb += [
-                    core.in_addr.eq(getattr(self, f"{name}_in_addr")),
-                    core.in_data.eq(getattr(self, f"{name}_in_data")),
-                    core.in_we.eq(getattr(self, f"{name}_in_we")),
-                ]
-                continue
-            port = self.plan["port"][name]
-            fmt = net.populations[name].neuron.input_ports()[port].format  # saturating
-            group = [syns[index[id(c)]] for c in edges]
-            for r, syn in enumerate(group):
-                syn_round[id(syn)] = r
-            bias = np.array(
-                np.broadcast_to(
-                    net.populations[name].port_values.get(port, 0), net.populations[name].size
-                ),
-                dtype=np.int64,
-            )
-            if len(group) == 1 and not bias.any():
-                syn = group[0]
-                m.d.comb += [
-                    core.in_addr.eq(syn.out_addr),
-                    getattr(core.in_data, port).eq(fmt.fit_value(syn.out_data)),
-                    core.in_we.eq(syn.out_we),
-                ]
-                continue
-            # one cycle behind the readout: read the partial sum (and the bias) at the
-            # readout's address, add, write the partial sum back or the total to the core
-            k = len(group)
-            width = max(len(syn.out_data) for syn in group) + (k - 1).bit_length()
-            sel_addr = Signal.like(core.in_addr, name=f"{name}_sum_addr")
-            sel_data = Signal(signed(width), name=f"{name}_sum_data")
-            sel_we = Signal(name=f"{name}_sum_we")
-            with m.Switch(rnd):
-                for r, syn in enumerate(group):
-                    with m.Case(r):
-                        m.d.comb += [
-                            sel_addr.eq(syn.out_addr),
-                            sel_data.eq(syn.out_data),
-                            sel_we.eq(syn.out_we),
-                        ]
-            addr_r = Signal.like(sel_addr, name=f"{name}_sum_addr_r")
-            data_r = Signal.like(sel_data, name=f"{name}_sum_data_r")
-            we_r, first_r, last_r = Signal(), Signal(), Signal()
-            m.d.sync += [
-                addr_r.eq(sel_addr),
-                data_r.eq(sel_data),
-                we_r.eq(sel_we),
-                first_r.eq(rnd == 0),
-                last_r.eq(rnd == k - 1),
-            ]
-            partial, bias_width = 0, 0
-            if k > 1:
-                acc = Memory(shape=signed(width), depth=net.populations[name].size, init=[])
-                m.submodules[f"{name}_sum"] = acc
-                rd, wr = acc.read_port(), acc.write_port()
-                partial = Mux(first_r, 0, rd.data)
-                m.d.comb += [
-                    rd.addr.eq(sel_addr),
-                    wr.addr.eq(addr_r),
-                    wr.data.eq(data_r + partial),
-                    wr.en.eq(we_r & ~last_r),
-                ]
-            if bias.any():
-                bias_width = max(int(bias.min()).bit_length(), int(bias.max()).bit_length()) + 1
-                rom = Memory(
-                    shape=signed(bias_width), depth=net.populations[name].size, init=bias.tolist()
+            mode = self.plan["mode"][name]
+            for r, conn in enumerate(groups[name]):
+                syn_round[id(syns[self._index[id(conn)]])] = r
+            if mode == "value":
+                addr, data, we, _ = self.value_port(self.plan["incoming"][name][0])
+                m.d.comb += [core.in_addr.eq(addr), core.in_data.eq(data), core.in_we.eq(we)]
+            elif mode == "sum":
+                self._route_sum(m, name, core, groups[name], rnd)
+            elif mode == "merge":
+                loads.append(
+                    self._route_merge(m, name, core, groups[name], rnd, load_start, advance)
                 )
-                m.submodules[f"{name}_bias"] = rom
-                rom_rd = rom.read_port()
-                m.d.comb += rom_rd.addr.eq(sel_addr)
-                partial = partial + rom_rd.data
-            total = Signal(signed(max(width, bias_width) + 2), name=f"{name}_sum_total")
-            m.d.comb += [
-                total.eq(data_r + partial),
-                core.in_addr.eq(addr_r),
-                getattr(core.in_data, port).eq(fmt.fit_value(total)),
-                core.in_we.eq(we_r & last_r),
-            ]
 
         # the sequencer
         live = [s for s in syns if s is not None]
@@ -351,13 +317,29 @@ class NetworkGateware(wiring.Component):
         all_flushed = 1  # every synapse of the current round has finished its flush
         for seen, syn, r in zip(syn_done, live, round_of, strict=True):
             all_flushed = all_flushed & ((rnd != r) | seen | syn.done)
+        loading = 0
+        for pending in loads:
+            loading = loading | pending
+
+        def fire():
+            m.d.comb += [core.step.eq(1) for core in cores.values()]
+            m.d.comb += tick.eq(1)
+            m.d.sync += [seen.eq(0) for seen in core_done.values()]
+            m.d.sync += [seen.eq(0) for seen in syn_done]
+            m.next = "FIRE"
+
         with m.FSM():
             with m.State("IDLE"), m.If(self.step):
-                m.d.comb += [core.step.eq(1) for core in cores.values()]
-                m.d.comb += tick.eq(1)
-                m.d.sync += [seen.eq(0) for seen in core_done.values()]
-                m.d.sync += [seen.eq(0) for seen in syn_done]
-                m.next = "FIRE"
+                if loads:
+                    m.d.comb += load_start.eq(1)
+                    m.next = "LOAD"
+                else:
+                    fire()
+            if loads:
+                with m.State("LOAD"):
+                    m.d.comb += self.busy.eq(1)
+                    with m.If(~loading):
+                        fire()
             with m.State("FIRE"):
                 m.d.comb += self.busy.eq(1)
                 for name, core in cores.items():
@@ -384,6 +366,197 @@ class NetworkGateware(wiring.Component):
                                 with m.If(rnd == r - 1):
                                     m.d.comb += syn.flush.eq(1)
             with m.State("DONE"):
-                m.d.comb += self.done.eq(1)
+                m.d.comb += [self.done.eq(1), advance.eq(1)]
                 m.next = "IDLE"
         return m
+
+    def _readout(self, m, name, core, group, rnd):
+        """The readout of round ``rnd``'s synapse into ``name``, and the same registered (one
+        cycle later, when the read-modify-write memories answer)."""
+        syns = [self.synapses[self._index[id(c)]] for c in group]
+        width = max(len(syn.out_data) for syn in syns)
+        sel_addr = Signal.like(core.in_addr, name=f"{name}_sel_addr")
+        sel_data = Signal(signed(width), name=f"{name}_sel_data")
+        sel_we = Signal(name=f"{name}_sel_we")
+        with m.Switch(rnd):
+            for r, syn in enumerate(syns):
+                with m.Case(r):
+                    m.d.comb += [
+                        sel_addr.eq(syn.out_addr),
+                        sel_data.eq(syn.out_data),
+                        sel_we.eq(syn.out_we),
+                    ]
+        addr_r = Signal.like(sel_addr, name=f"{name}_sel_addr_r")
+        data_r = Signal.like(sel_data, name=f"{name}_sel_data_r")
+        we_r = Signal(name=f"{name}_sel_we_r")
+        rnd_r = Signal.like(rnd, name=f"{name}_round_r")
+        m.d.sync += [addr_r.eq(sel_addr), data_r.eq(sel_data), we_r.eq(sel_we), rnd_r.eq(rnd)]
+        return (sel_addr, sel_data, sel_we), (addr_r, data_r, we_r, rnd_r)
+
+    def _route_sum(self, m, name, core, group, rnd):
+        """``"sum"`` mode: the synapses flush in rounds (the r-th incoming synapse of every
+        population in round r); the first rounds add into an accumulator memory
+        (read-modify-write, one cycle behind the readout), the last writes saturate(accumulator
+        + bias + readout) into the core's input memory."""
+        net = self.network
+        pop = net.populations[name]
+        port = self.plan["ports"][name][0]
+        fmt = pop.neuron.input_ports()[port].format  # saturating
+        bias = np.array(np.broadcast_to(pop.port_values.get(port, 0), pop.size), dtype=np.int64)
+        if len(group) == 1 and not bias.any():
+            syn = self.synapses[self._index[id(group[0])]]
+            m.d.comb += [
+                core.in_addr.eq(syn.out_addr),
+                getattr(core.in_data, port).eq(fmt.fit_value(syn.out_data)),
+                core.in_we.eq(syn.out_we),
+            ]
+            return
+        (sel_addr, sel_data, _), (addr_r, data_r, we_r, rnd_r) = self._readout(
+            m, name, core, group, rnd
+        )
+        k = len(group)
+        width = len(sel_data) + (k - 1).bit_length()
+        first_r, last_r = rnd_r == 0, rnd_r == k - 1
+        partial, bias_width = 0, 0
+        if k > 1:
+            acc = Memory(shape=signed(width), depth=pop.size, init=[])
+            m.submodules[f"{name}_sum"] = acc
+            wr = acc.write_port()
+            rd = acc.read_port(transparent_for=(wr,))
+            partial = Mux(first_r, 0, rd.data)
+            m.d.comb += [
+                rd.addr.eq(sel_addr),
+                wr.addr.eq(addr_r),
+                wr.data.eq(data_r + partial),
+                wr.en.eq(we_r & ~last_r),
+            ]
+        if bias.any():
+            rom = _rom(m, f"{name}_bias", bias)
+            bias_width = len(rom.data)
+            m.d.comb += rom.addr.eq(sel_addr)
+            partial = partial + rom.data
+        total = Signal(signed(max(width, bias_width) + 2), name=f"{name}_sum_total")
+        m.d.comb += [
+            total.eq(data_r + partial),
+            core.in_addr.eq(addr_r),
+            getattr(core.in_data, port).eq(fmt.fit_value(total)),
+            core.in_we.eq(we_r & last_r),
+        ]
+
+    def _route_merge(self, m, name, core, group, rnd, load_start, advance):
+        """``"merge"`` mode: every synapse (any port, any delay) flushes into its port's field
+        of an accumulator memory, a delayed one through a ring of ``delay - 1`` banks; value
+        inputs are written by the host into staging memories. At the start of a timestep a load
+        pass writes, for every neuron, saturate(accumulator + staged values + bias) per port
+        into the core's input memory. Returns the load pass's busy signal."""
+        net = self.network
+        pop = net.populations[name]
+        n = pop.size
+        inputs = pop.neuron.input_ports()
+        driven = self.plan["ports"][name]
+        # the load pass: one neuron per clock, the sums one cycle behind the address
+        active = Signal(name=f"{name}_load_active")
+        laddr = Signal.like(core.in_addr, name=f"{name}_load_addr")
+        with m.If(load_start):
+            m.d.sync += [active.eq(1), laddr.eq(0)]
+        with m.Elif(active):
+            m.d.sync += laddr.eq(laddr + 1)
+            with m.If(laddr == n - 1):
+                m.d.sync += active.eq(0)
+        laddr_r = Signal.like(laddr, name=f"{name}_load_addr_r")
+        lwe_r = Signal(name=f"{name}_load_we_r")
+        m.d.sync += [laddr_r.eq(laddr), lwe_r.eq(active)]
+        terms = {key: [] for key in driven}
+        if group:
+            syns = [self.synapses[self._index[id(c)]] for c in group]
+            (sel_addr, _, _), (addr_r, data_r, we_r, rnd_r) = self._readout(
+                m, name, core, group, rnd
+            )
+            fields = {}
+            for key in driven:
+                widths = [
+                    len(s.out_data) for c, s in zip(group, syns, strict=True) if c.port == key
+                ]
+                if widths:
+                    fields[key] = signed(max(widths) + (len(widths) - 1).bit_length())
+            acc = Memory(shape=data.StructLayout(fields), depth=n, init=[])
+            m.submodules[f"{name}_acc"] = acc
+            wr = acc.write_port()
+            rd = acc.read_port(transparent_for=(wr,))
+            m.d.comb += [rd.addr.eq(Mux(active, laddr, sel_addr)), wr.addr.eq(addr_r)]
+            word = Signal(data.StructLayout(fields), name=f"{name}_acc_word")
+            m.d.comb += [word.eq(rd.data), wr.data.eq(word), wr.en.eq(we_r)]
+            values = [
+                data_r
+                if conn.delay == 1
+                else self._delay_line(
+                    m, name, r, conn, syn, sel_addr, (addr_r, data_r), we_r & (rnd_r == r), advance
+                )
+                for r, (conn, syn) in enumerate(zip(group, syns, strict=True))
+            ]
+            first = set()
+            with m.Switch(rnd_r):
+                for r, (conn, value) in enumerate(zip(group, values, strict=True)):
+                    with m.Case(r):
+                        old = getattr(rd.data, conn.port)
+                        new = old + value if conn.port in first else value
+                        m.d.comb += getattr(word, conn.port).eq(new)
+                    first.add(conn.port)
+            for key in fields:
+                terms[key].append(getattr(rd.data, key))
+        for conn in self.plan["incoming"][name]:
+            if conn.synapse is None:
+                addr, value, we, _ = self.value_port(conn)
+                stage = Memory(shape=value.shape(), depth=n, init=[])
+                m.submodules[f"{self._value_prefix[id(conn)]}_stage"] = stage
+                swr, srd = stage.write_port(), stage.read_port()
+                m.d.comb += [
+                    swr.addr.eq(addr),
+                    swr.data.eq(value),
+                    swr.en.eq(we & ~self.busy),
+                    srd.addr.eq(laddr),
+                ]
+                terms[conn.port].append(srd.data)
+        for key in driven:
+            bias = np.array(np.broadcast_to(pop.port_values.get(key, 0), n), dtype=np.int64)
+            if bias.any():
+                rom = _rom(m, f"{name}_{key}_bias", bias)
+                m.d.comb += rom.addr.eq(laddr)
+                terms[key].append(rom.data)
+        for key in driven:
+            width = max(len(t) for t in terms[key]) + 1 + len(terms[key]).bit_length()
+            total = Signal(signed(width), name=f"{name}_{key}_total")
+            m.d.comb += [
+                total.eq(sum(terms[key][1:], terms[key][0])),
+                getattr(core.in_data, key).eq(inputs[key].format.fit_value(total)),
+            ]
+        m.d.comb += [core.in_addr.eq(laddr_r), core.in_we.eq(lwe_r)]
+        return active | lwe_r
+
+    def _delay_line(self, m, name, r, conn, syn, sel_addr, write, we, advance):
+        """Delay connection ``conn``'s readouts by ``delay - 1`` more timesteps: a ring of
+        ``delay - 1`` banks of ``n`` words; a readout replaces the word it reads (the readout
+        of ``delay - 1`` steps ago), which goes on into the accumulator instead."""
+        banks, n = conn.delay - 1, self.network.populations[name].size
+        line = Memory(shape=signed(len(syn.out_data)), depth=banks * n, init=[])
+        m.submodules[f"{name}_delay{r}"] = line
+        slot = Signal(range(max(banks, 2)), name=f"{name}_delay{r}_slot")
+        with m.If(advance):
+            m.d.sync += slot.eq(Mux(slot == banks - 1, 0, slot + 1))
+        rd, wr = line.read_port(), line.write_port()
+        addr_r, data_r = write
+        m.d.comb += [
+            rd.addr.eq(slot * n + sel_addr),
+            wr.addr.eq(slot * n + addr_r),
+            wr.data.eq(data_r),
+            wr.en.eq(we),
+        ]
+        return rd.data
+
+
+def _rom(m, name, values):
+    """A read port of a ROM of ``values`` (signed, as narrow as they allow)."""
+    width = max(int(values.min()).bit_length(), int(values.max()).bit_length()) + 1
+    rom = Memory(shape=signed(width), depth=len(values), init=values.tolist())
+    m.submodules[name] = rom
+    return rom.read_port()

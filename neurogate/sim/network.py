@@ -66,14 +66,11 @@ def run_pysim(
                 values = (
                     arrays[conn.source][src] if src >= 0 else np.zeros(core.n_neurons, np.int64)
                 )
-                addr = getattr(dut, f"{conn.target}_in_addr")
-                data = getattr(dut, f"{conn.target}_in_data")
-                we = getattr(dut, f"{conn.target}_in_we")
+                addr, data, we, whole_word = dut.value_port(conn)
+                zero = {key: 0 for key in core.input_layout.members}
                 for i, value in enumerate(values.tolist()):
                     ctx.set(addr, i)
-                    ctx.set(
-                        data, {key: 0 for key in core.input_layout.members} | {conn.port: value}
-                    )
+                    ctx.set(data, zero | {conn.port: value} if whole_word else value)
                     ctx.set(we, 1)
                     await ctx.tick()
                 ctx.set(we, 0)
