@@ -202,9 +202,10 @@ def test_encoders_table_and_round_trip(tmp_path, rng_seed):
         text.replace("width = 12 }", "width = 12, stochastic = 1 }"),
         "<design>:33: encoders.r: encoder 'r': rate.stochastic must be a bool, not 1",
     )
-    _err(text.replace('encoder = "rate"', 'encoder = "lfsr"'),
-         "<design>:31: encoders.r: encoder 'r': 'lfsr' is not a temporal encoder (one input port "
-         "and a 1-bit 'spike' output: burst, latency, phase, rate, sigma_delta)")  # fmt: skip
+    _err(text.replace('encoder = "rate"', 'encoder = "delta"'),
+         "<design>:31: encoders.r: encoder 'r': 'delta' is not a temporal or SC encoder (one "
+         "input port and a 1-bit 'spike' output: burst, latency, phase, rate, sigma_delta; or a "
+         "1-bit 'bit' output: bernoulli, halton, lfsr, sobol, vdc)")  # fmt: skip
     _err(
         text,
         "<design>:30: encoders.r: encoder 'r': 'drive' values (signed 12-bit [-2048, 2047]) do "

@@ -274,9 +274,10 @@ def test_random_encoders_get_distinct_seeds_and_match_their_own_models(rng_seed)
     ("call", "msg"),
     [
         (
-            lambda n: n.encoder("e", "lfsr", "v"),
-            "encoder 'e': 'lfsr' is not a temporal encoder (one input port and a 1-bit 'spike' "
-            "output: burst, latency, phase, rate, sigma_delta)",
+            lambda n: n.encoder("e", "delta", "v"),
+            "encoder 'e': 'delta' is not a temporal or SC encoder (one input port and a 1-bit "
+            "'spike' output: burst, latency, phase, rate, sigma_delta; or a 1-bit 'bit' output: "
+            "bernoulli, halton, lfsr, sobol, vdc)",
         ),
         (
             lambda n: n.encoder("e", "rate", "s"),

@@ -328,3 +328,87 @@ def test_delay_known_answer():
     net.probe("p", "v")
     got = ng.sim.run(net, {"x": [[1], [0], [1], [0], [0], [0]]}, backend="pysim")
     assert got["p"]["v"][:, 0].tolist() == [0, 0, 0, 7, 7, 14]
+
+
+@pytest.mark.parametrize("encoder", ["lfsr", "sobol", "halton", "bernoulli"])
+def test_sc_network(rng_seed, encoder, tmp_path):
+    """SC encoders (bitstream nodes) and spike sources into sc_dense synapses (delays 2-4),
+    with a dense layer beside them: model == pysim; a dumps/loads round trip runs the same."""
+    from neurogate.core.design import dump, load
+
+    rng = np.random.default_rng(rng_seed)
+    net = Network("scnet")
+    net.input("px", 4, kind="value", width=8)
+    net.input("s", 2)
+    net.encoder("bits", encoder, source="px", width=8)
+    net.population("p", "if_neuron", 3, threshold=int(rng.integers(2, 6)))
+    net.population("q", "if_neuron", 2, threshold=4)
+    w = rng.integers(-60, 127, (4, 3))
+    net.connect("bits", "p", "sc_dense", weights=w, lfsr_width=8, delay=int(rng.integers(2, 5)))
+    net.connect("s", "p", "sc_dense", weights=rng.integers(-60, 127, (2, 3)), lfsr_width=8,
+                delay=2)  # fmt: skip
+    net.connect("p", "q", "dense", weights=rng.integers(0, 4, (3, 2)))
+    net.probe("p", "v")
+    inputs = {
+        "px": rng.integers(0, 256, (30, 4)),
+        "s": (rng.random((30, 2)) < 0.5).astype(np.uint8),
+    }
+    print("delay", net.connections[0].delay)
+    result = compare(net, inputs, seed=rng_seed)
+    assert result["p"]["spike"].any()
+    again = load(dump(net, tmp_path / "sc.toml"))
+    got = again.model().run(inputs)
+    np.testing.assert_array_equal(got["p"]["v"], result["p"]["v"])
+
+
+def test_sc_synapse_known_answer():
+    """weight_bits=1, weight -1: the weight stream is all ones, so y = -x exactly; through
+    delay 3, v at step t is minus the number of input spikes up to step t - 3."""
+    net = Network("sck")
+    net.input("s", 1)
+    net.population("p", "if_neuron", 1, threshold=100)
+    net.connect("s", "p", "sc_dense", weights=[[-1]], weight_bits=1, lfsr_width=4, delay=3)
+    net.probe("p", "v")
+    x = [[1], [0], [1], [1], [0], [0], [0]]
+    got = ng.sim.run(net, {"s": x}, backend="pysim")
+    assert got["p"]["v"][:, 0].tolist() == [0, 0, 0, -1, -1, -2, -3]
+
+
+def test_sc_network_errors():
+    net = Network("sce")
+    net.input("px", 2, kind="value", width=8)
+    net.encoder("bits", "lfsr", source="px", width=8)
+    net.population("p", "if_neuron", 2)
+    msg = (
+        "connection 'bits' -> 'p': dense takes spikes; 'bits' carries bitstreams (an SC "
+        "synapse such as 'sc_dense' takes bitstreams)"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        net.connect("bits", "p", "dense", weights=np.ones((2, 2), int))
+    msg = (
+        "connection 'bits' -> 'p': a bitstream source needs a synapse (e.g. "
+        "synapse='sc_dense') to drive the 16-bit port 'current'"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        net.connect("bits", "p")
+    # the encoder's elements took lfsr allocations 0 and 1: seeds 0xe1, 0x91
+    msg = (
+        "connection 'bits' -> 'p': sc_dense.row1 would produce the same sequence as encoder "
+        "'bits' element 1: lfsr width=8 taps=(8, 6, 5, 4) seed=0x91 (give other seeds, or "
+        "leave seeds out and the network picks free ones)"
+    )
+    with pytest.raises(ng.sc.SeedCollisionError, match="^" + re.escape(msg) + "$"):
+        net.connect("bits", "p", "sc_dense", weights=np.ones((2, 2), int), lfsr_width=8,
+                    seeds=[0x11, 0x91])  # fmt: skip
+    assert net.connections == []
+    # without seeds, the network picks rows that no other source uses
+    conn = net.connect("bits", "p", "sc_dense", weights=np.ones((2, 2), int), lfsr_width=8)
+    keys = [u.sequence_key() for u in net.encoders["bits"].instances]
+    keys += [g.sequence_key() for g in conn.synapse.random_sources().values()]
+    assert len(set(keys)) == 4
+    msg = (
+        "connection 'bits' -> 'p': sc_dense's pipeline adds 1 timestep(s) in the gateware, so "
+        "it needs delay >= 2; delay=1 is only in the model"
+    )
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        run_pysim(net, {"px": [[1, 2]]})

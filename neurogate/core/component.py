@@ -312,6 +312,10 @@ class Component:
         """All parameter values, by name (a copy)."""
         return dict(self._values)
 
+    def is_given(self, param: str) -> bool:
+        """Whether ``param`` was given by the caller (``False``: left to its default)."""
+        return param in self._given
+
     def replace(self, **changes) -> Component:
         """Return a copy with some parameters changed (validated again).
 

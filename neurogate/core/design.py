@@ -16,7 +16,7 @@ A design file has one table per input and per population, keyed by name, and one
     signed = true
 
     [encoders.rates]
-    encoder = "rate"              # a temporal encoder, one per element of its source
+    encoder = "rate"              # a temporal (or SC) encoder, one per element of its source
     source = "bias"
     params = { width = 12, stochastic = true }   # random encoders get distinct seeds
 
@@ -173,7 +173,7 @@ _KEY_HINTS = (
     ("the target", "to"),
     ("has no input port", None),  # port (connections) or port_values (populations)
     ("no component named", "synapse/neuron"),
-    ("is not a temporal encoder", "encoder"),
+    ("is not a temporal or SC encoder", "encoder"),
     ("must be a value input", "source"),
     ("is not a neuron kernel", "neuron"),
     ("is not a synapse", "synapse"),

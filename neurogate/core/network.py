@@ -90,10 +90,12 @@ class Input:
 
 @dataclasses.dataclass(frozen=True)
 class Encoder:
-    """``size`` temporal encoders turning the value input ``source`` into spikes.
+    """``size`` encoders turning the value input ``source`` into spikes or bitstreams.
 
     ``instances`` holds one component per element: the same one for a deterministic encoder,
-    distinct seeds (:meth:`~neurogate.core.component.Component.allocate_seed`) for a random one.
+    distinct sequences for a random one (allocated across the whole network). ``output`` is
+    the encoder's 1-bit output port: ``"spike"`` (a temporal encoder; the node's ``kind`` is
+    ``"spike"``) or ``"bit"`` (a stochastic-computing encoder; ``kind`` is ``"bitstream"``).
     """
 
     name: str
@@ -101,7 +103,12 @@ class Encoder:
     source: str
     size: int
     instances: tuple
-    kind = "spike"
+    output: str = "spike"
+
+    @property
+    def kind(self) -> str:
+        """``"spike"`` or ``"bitstream"`` (see :attr:`output`)."""
+        return "bitstream" if self.output == "bit" else "spike"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,6 +198,10 @@ class Network:
         self.populations: dict[str, Population] = {}
         self.connections: list[Connection] = []
         self.probes: dict[str, tuple[str, ...]] = {}
+        # the sequences of the network's random sources (encoder elements, SC synapse rows),
+        # by sequence key, with their owner; and the next allocation index of each family
+        self._sequences: dict = {}
+        self._cursor: dict = {}
 
     # -- building --------------------------------------------------------------------------
     def _new_name(self, name, what):
@@ -216,22 +227,28 @@ class Network:
         return node
 
     def encoder(self, name: str, encoder, source: str, **params):
-        """Encode the value input ``source`` into spikes, one ``encoder`` per element.
+        """Encode the value input ``source`` into spikes or bitstreams, one ``encoder`` per
+        element.
 
-        ``encoder`` is a temporal encoder (one input port and a 1-bit ``spike`` output, such
-        as ``"rate"``, ``"latency"``, ``"phase"``, ``"burst"``, ``"sigma_delta"``) or its name
-        with ``params``. An encoder with a random source gets a distinct seed per element.
+        ``encoder`` (a component, or its name with ``params``) is a temporal encoder (one input
+        port and a 1-bit ``spike`` output, such as ``"rate"``, ``"latency"``, ``"phase"``,
+        ``"burst"``, ``"sigma_delta"``): the node carries spikes; or a stochastic-computing
+        encoder (a 1-bit ``bit`` output: ``"lfsr"``, ``"sobol"``, ``"halton"``, ``"vdc"``,
+        ``"bernoulli"``): the node carries bitstreams, one bit per element per timestep, for
+        SC synapses (``"sc_dense"``). Each element of a random encoder gets its own sequence,
+        distinct from every other random source of the network (encoders and SC synapse rows).
         """
         self._new_name(name, "encoder")
         where = f"encoder {name!r}"
         encoder = _component(where, encoder, params, "an encoder")
         ins, outs = getattr(encoder, "inputs", {}), getattr(encoder, "outputs", {})
-        spike = outs.get("spike")
-        if encoder.kind != "encoder" or len(ins) != 1 or spike is None or spike.width != 1:
+        output = next((k for k in ("spike", "bit") if k in outs and outs[k].width == 1), None)
+        if encoder.kind != "encoder" or len(ins) != 1 or output is None:
             raise NetworkError(
-                f"{where}: {getattr(encoder, 'name', encoder)!r} is not a temporal encoder "
-                "(one input port and a 1-bit 'spike' output: burst, latency, phase, rate, "
-                "sigma_delta)"
+                f"{where}: {getattr(encoder, 'name', encoder)!r} is not a temporal or SC "
+                "encoder (one input port and a 1-bit 'spike' output: burst, latency, phase, "
+                "rate, sigma_delta; or a 1-bit 'bit' output: bernoulli, halton, lfsr, sobol, "
+                "vdc)"
             )
         src = self.inputs.get(source)
         if src is None or src.kind != "value":
@@ -245,10 +262,54 @@ class Network:
         if encoder.sequence_key() is None:
             instances = (encoder,) * src.size
         else:
-            instances = tuple(encoder.allocate_seed(i) for i in range(src.size))
-        node = Encoder(name, encoder, source, src.size, instances)
+            instances = tuple(
+                self._allocate(f"{where} element {i}", encoder) for i in range(src.size)
+            )
+        node = Encoder(name, encoder, source, src.size, instances, output)
         self.encoders[name] = node
         return node
+
+    def _allocate(self, owner: str, component: Component) -> Component:
+        """Return ``component`` with the first allocated seed whose sequence no random source
+        of the network uses yet, and reserve that sequence for ``owner``."""
+        family = component.allocate_seed(0).sequence_key()
+        index = self._cursor.get(family, 0)
+        while True:
+            candidate = component.allocate_seed(index)
+            key = candidate.sequence_key()
+            index += 1
+            if key not in self._sequences:
+                break
+        self._cursor[family] = index
+        self._sequences[key] = owner
+        return candidate
+
+    def _reserve_rows(self, where: str, synapse: Component) -> Component:
+        """Reserve the row sequences of an SC synapse (``random_sources``); when they collide
+        with another random source, give the synapse fresh seeds if the caller did not choose
+        them, else raise :class:`~neurogate.sc.SeedCollisionError` naming both."""
+        sources = getattr(synapse, "random_sources", None)
+        if sources is None:
+            return synapse
+        from neurogate.sc import SeedCollisionError
+
+        rows = list(sources(f"{where}: {synapse.name}").items())
+        clash = [(name, gen) for name, gen in rows if gen.sequence_key() in self._sequences]
+        if clash:
+            if synapse.is_given("seeds"):
+                name, gen = clash[0]
+                key = gen.sequence_key()
+                raise SeedCollisionError(
+                    name,
+                    self._sequences[key],
+                    key,
+                    "give other seeds, or leave seeds out and the network picks free ones",
+                )
+            seeds = [self._allocate(name, gen).seed for name, gen in rows]
+            return synapse.replace(seeds=tuple(seeds))
+        for name, gen in rows:
+            self._sequences[gen.sequence_key()] = name
+        return synapse
 
     def population(self, name: str, neuron, size: int, port_values=None, **params):
         """Add ``size`` neurons of ``neuron`` (a name plus ``params``, or a component)."""
@@ -299,9 +360,10 @@ class Network:
         synapse = _component(where, synapse, params, "a synapse")
         if synapse is None:
             if src.kind != "value":
+                example = "'sc_dense'" if src.kind == "bitstream" else "'dense'"
                 raise NetworkError(
-                    f"{where}: a spike source needs a synapse (e.g. synapse='dense') to drive "
-                    f"the {target_port.width}-bit port {port!r}"
+                    f"{where}: a {src.kind} source needs a synapse (e.g. synapse={example}) to "
+                    f"drive the {target_port.width}-bit port {port!r}"
                 )
             if src.size != dst.size:
                 raise NetworkError(
@@ -319,19 +381,32 @@ class Network:
         else:
             if getattr(synapse, "kind", None) != "synapse":
                 raise NetworkError(f"{where}: {synapse!r} is not a synapse component")
-            if src.kind != "spike":
+            accepts = getattr(synapse, "input_kinds", ("spike",))
+            if src.kind == "value":
                 raise NetworkError(f"{where}: a synapse takes spikes; {source!r} carries values")
+            if src.kind not in accepts:
+                raise NetworkError(
+                    f"{where}: {synapse.name} takes {' or '.join(accepts)}s; {source!r} carries "
+                    f"{src.kind}s (an SC synapse such as 'sc_dense' takes bitstreams)"
+                )
             if (synapse.n_in, synapse.n_out) != (src.size, dst.size):
                 raise NetworkError(
                     f"{where}: shape mismatch: {synapse.name} is {synapse.n_in} x "
                     f"{synapse.n_out}, the edge needs {src.size} x {dst.size}"
                 )
-        conn = Connection(source, target, port, synapse, delay)
-        self.connections.append(conn)
+        saved = dict(self._sequences), dict(self._cursor)
         try:
-            self.order()
-        except NetworkError:
-            self.connections.pop()
+            if synapse is not None:
+                synapse = self._reserve_rows(where, synapse)
+            conn = Connection(source, target, port, synapse, delay)
+            self.connections.append(conn)
+            try:
+                self.order()
+            except NetworkError:
+                self.connections.pop()
+                raise
+        except ValueError:  # NetworkError, SeedCollisionError: the network is left unchanged
+            self._sequences, self._cursor = saved
             raise
         return conn
 
@@ -452,7 +527,7 @@ class NetworkModel:
         self._depth = depth
         self._hist = {}
         for name, node in {**net.inputs, **net.encoders, **net.populations}.items():
-            dtype = np.bool_ if node.kind == "spike" else np.int64
+            dtype = np.int64 if node.kind == "value" else np.bool_
             self._hist[name] = np.zeros((depth, node.size), dtype=dtype)
         # encoders: one model of n instances, or one per element when seeds differ
         self._enc = {}
@@ -471,9 +546,9 @@ class NetworkModel:
             port = next(iter(enc.encoder.inputs))
             models = self._enc[name]
             if len(models) == 1:
-                spikes = models[0].run({port: x}, steps=steps)["spike"]
+                spikes = models[0].run({port: x}, steps=steps)[enc.output]
             else:
-                cols = [m.run({port: x[:, i : i + 1]}, steps=steps)["spike"] for i, m in
+                cols = [m.run({port: x[:, i : i + 1]}, steps=steps)[enc.output] for i, m in
                         enumerate(models)]  # fmt: skip
                 spikes = np.concatenate(cols, axis=1) if cols else np.zeros((steps, 0))
             out[name] = spikes.astype(bool)

@@ -44,7 +44,7 @@ the bitstream); the driven ports are written in one of three modes (:func:`plan`
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Cat, EnableInserter, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, EnableInserter, Module, Mux, ResetSignal, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -53,7 +53,7 @@ from neurogate.core.network import Network, NetworkError
 from neurogate.gateware.aer import aer_signature
 from neurogate.gateware.neuron_core import NeuronCore
 
-__all__ = ["NetworkGateware", "plan"]
+__all__ = ["NetworkGateware", "VectorSynapse", "plan", "route_latency"]
 
 
 def plan(net: Network, memory: str = "ebr") -> dict:
@@ -72,16 +72,23 @@ def plan(net: Network, memory: str = "ebr") -> dict:
         incoming[conn.target].append(conn)
         src = net.node(conn.source)
         where = f"connection {conn.source!r} -> {conn.target!r}"
-        if src.kind == "spike":
+        if src.kind != "value":
+            lat = route_latency(conn.synapse)
+            if lat is None:
+                raise NetworkError(
+                    f"{where}: synapse {conn.synapse.name!r} has no flush/readout gateware "
+                    "(use 'dense', 'sparse' or 'sc_dense')"
+                )
             if conn.delay == 0:
                 raise NetworkError(
                     f"{where}: the gateware routes spikes at the end of a timestep, so a "
                     "spike connection needs delay >= 1; delay=0 is only in the model"
                 )
-            if not hasattr(conn.synapse, "create") or "flush" not in conn.synapse.ports:
+            if conn.delay < 1 + lat:
                 raise NetworkError(
-                    f"{where}: synapse {conn.synapse.name!r} has no flush/readout gateware "
-                    "(use 'dense' or 'sparse')"
+                    f"{where}: {conn.synapse.name}'s pipeline adds {lat} timestep(s) in the "
+                    f"gateware, so it needs delay >= {1 + lat}; delay={conn.delay} is only in "
+                    "the model"
                 )
     cores, mode, ports = {}, {}, {}
     for name, pop in net.populations.items():
@@ -92,7 +99,9 @@ def plan(net: Network, memory: str = "ebr") -> dict:
             mode[name] = "none"
         elif len(edges) == 1 and edges[0].synapse is None and not biased:
             mode[name] = "value"
-        elif len(driven) == 1 and all(c.synapse is not None and c.delay == 1 for c in edges):
+        elif len(driven) == 1 and all(
+            c.synapse is not None and c.delay == 1 and not route_latency(c.synapse) for c in edges
+        ):
             mode[name] = "sum"
         else:
             mode[name] = "merge"
@@ -118,6 +127,82 @@ def plan(net: Network, memory: str = "ebr") -> dict:
             if key not in cores[name].input_layout.members:
                 raise NetworkError(f"population {name!r}: port {key!r} is not an input word")
     return {"cores": cores, "mode": mode, "ports": ports, "incoming": incoming}
+
+
+def route_latency(synapse) -> int | None:
+    """The timesteps a synapse's gateware adds to a connection: 0 for a synapse with flush
+    gateware (``dense``, ``sparse``), ``latency - 1`` for a per-cycle synapse with one bit
+    input per source element and one output per target (``sc_dense``: 1), ``None`` if it has
+    neither."""
+    ports = getattr(synapse, "ports", {})
+    if hasattr(synapse, "create") and "flush" in ports:
+        return 0
+    n_in, n_out = getattr(synapse, "n_in", None), getattr(synapse, "n_out", None)
+    if n_in is None or n_out is None or not hasattr(synapse, "create"):
+        return None
+    vector = all(ports.get(f"x{i}") is not None and ports[f"x{i}"].width == 1 for i in range(n_in))
+    if vector and all(f"y{j}" in ports for j in range(n_out)):
+        return max(synapse.latency - 1, 0)
+    return None
+
+
+class VectorSynapse(wiring.Component):
+    """A per-cycle synapse (``x0..`` bit inputs, ``y0..`` outputs, latency ``L``, such as
+    ``sc_dense``) behind the flush interface of ``dense``: address-events set bits of a spike
+    vector; ``flush`` clocks the synapse once with that vector (and clears it), then reads its
+    ``y`` outputs out, one per clock. The outputs read after the ``t``-th flush are those of
+    the ``(t - L + 1)``-th: the connection gains ``L - 1`` timesteps.
+
+    Members: ``aer`` (in, stream; always ready), ``flush`` (in), ``busy``, ``done``,
+    ``out_addr``, ``out_data``, ``out_we`` (out), as ``dense`` has them.
+    """
+
+    def __init__(self, synapse):
+        self.synapse = synapse
+        self.inner = synapse.create()
+        out = synapse.ports["y0"]
+        super().__init__(
+            {
+                "aer": In(aer_signature(_addr_width(synapse.n_in))),
+                "flush": In(1),
+                "busy": Out(1),
+                "done": Out(1),
+                "out_addr": Out(_addr_width(synapse.n_out)),
+                "out_data": Out(out.shape),
+                "out_we": Out(1),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        syn, inner = self.synapse, self.inner
+        enable = Signal()
+        # the reset is let through: a component may load its reset state on reset (the lfsr
+        # generators of sc_dense load their seeds so)
+        m.submodules.synapse = EnableInserter(enable | ResetSignal())(inner)
+        bits = Signal(syn.n_in)
+        m.d.comb += self.aer.ready.eq(1)
+        with m.If(self.aer.valid):
+            m.d.sync += bits.bit_select(self.aer.payload.addr, 1).eq(1)
+        m.d.comb += [getattr(inner, f"x{i}").eq(bits[i]) for i in range(syn.n_in)]
+        index = Signal(range(syn.n_out), name="read_index")
+        m.d.sync += self.done.eq(0)
+        with m.FSM():
+            with m.State("IDLE"), m.If(self.flush):
+                m.d.comb += enable.eq(1)
+                m.d.sync += [bits.eq(0), index.eq(0)]
+                m.next = "READ"
+            with m.State("READ"):
+                m.d.comb += [self.busy.eq(1), self.out_we.eq(1), self.out_addr.eq(index)]
+                with m.Switch(index):
+                    for j in range(syn.n_out):
+                        with m.Case(j):
+                            m.d.comb += self.out_data.eq(getattr(inner, f"y{j}"))
+                m.d.sync += index.eq(index + 1)
+                with m.If(index == syn.n_out - 1):
+                    m.d.sync += self.done.eq(1)
+                    m.next = "IDLE"
+        return m
 
 
 def _addr_width(size: int) -> int:
@@ -188,7 +273,12 @@ class NetworkGateware(wiring.Component):
         }
         self.cores = {name: core.create() for name, core in self.plan["cores"].items()}
         self.synapses = [
-            conn.synapse.create() if conn.synapse is not None else None for conn in net.connections
+            None
+            if conn.synapse is None
+            else conn.synapse.create()
+            if "flush" in conn.synapse.ports
+            else VectorSynapse(conn.synapse)
+            for conn in net.connections
         ]
 
     def value_port(self, conn):
@@ -227,12 +317,12 @@ class NetworkGateware(wiring.Component):
             we = getattr(self, f"{name}_in_we")
             spikes = []
             for i, unit in enumerate(units):
-                m.submodules[f"enc_{name}_{i}"] = EnableInserter(tick)(unit)
+                m.submodules[f"enc_{name}_{i}"] = EnableInserter(tick | ResetSignal())(unit)
                 x = Signal.like(data, name=f"{name}_x{i}")
                 with m.If(we & (addr == i)):
                     m.d.sync += x.eq(data)
                 m.d.comb += getattr(unit, port).eq(x)
-                spikes.append(unit.spike)
+                spikes.append(getattr(unit, enc.output))
             bits = Cat(*spikes)
             src = aer_signature(_addr_width(enc.size)).create(path=(f"{name}_scan",))
             index = Signal(range(enc.size + 1), name=f"{name}_index")
@@ -488,7 +578,7 @@ class NetworkGateware(wiring.Component):
             m.d.comb += [word.eq(rd.data), wr.data.eq(word), wr.en.eq(we_r)]
             values = [
                 data_r
-                if conn.delay == 1
+                if conn.delay == 1 + route_latency(conn.synapse)
                 else self._delay_line(
                     m, name, r, conn, syn, sel_addr, (addr_r, data_r), we_r & (rnd_r == r), advance
                 )
@@ -537,7 +627,8 @@ class NetworkGateware(wiring.Component):
         """Delay connection ``conn``'s readouts by ``delay - 1`` more timesteps: a ring of
         ``delay - 1`` banks of ``n`` words; a readout replaces the word it reads (the readout
         of ``delay - 1`` steps ago), which goes on into the accumulator instead."""
-        banks, n = conn.delay - 1, self.network.populations[name].size
+        banks = conn.delay - 1 - route_latency(conn.synapse)
+        n = self.network.populations[name].size
         line = Memory(shape=signed(len(syn.out_data)), depth=banks * n, init=[])
         m.submodules[f"{name}_delay{r}"] = line
         slot = Signal(range(max(banks, 2)), name=f"{name}_delay{r}_slot")

@@ -300,10 +300,16 @@ class SeedCollisionError(ValueError):
     (their common :meth:`~neurogate.core.component.Component.sequence_key`).
     """
 
-    def __init__(self, name: str, other: str, key: Hashable):
+    def __init__(
+        self,
+        name: str,
+        other: str,
+        key: Hashable,
+        hint: str = "add it with share=True if that is intended",
+    ):
         super().__init__(
             f"{name} would produce the same sequence as {other}: {describe_sequence(key)} "
-            "(add it with share=True if that is intended)"
+            f"({hint})"
         )
         self.name, self.other, self.key = name, other, key
 

@@ -91,6 +91,8 @@ class SCDenseSynapse(Component):
 
     name = "sc_dense"
     kind = "synapse"
+    #: Network sources it takes: spike vectors and SC bitstreams (one bit per timestep).
+    input_kinds = ("spike", "bitstream")
 
     weights = Param(None, int_array_rule(2, "(n_in, n_out)"), "integer weight matrix (n_in, n_out)")
     n_in = Param(None, Optional(Int(1, MAX_SIZE)), "inputs (default: the weights' rows, or 1)")
