@@ -161,6 +161,91 @@ def cmd_rtl(args) -> int:
     return 0
 
 
+# -- boards, build ------------------------------------------------------------------------------
+def cmd_boards(args) -> int:
+    from neurogate.boards import Board, boards
+
+    found = boards()
+    if args.json:
+        data = {}
+        for name, b in found.items():
+            if isinstance(b, Board):
+                data[name] = {
+                    "title": b.title,
+                    "family": b.family,
+                    "device": b.device,
+                    "package": b.package,
+                    "clock": b.clock_name,
+                    "clock_mhz": b.clock_hz / 1e6,
+                    "uart": b.uart_pins(),
+                    "notes": b.notes,
+                }
+            else:
+                data[name] = {"error": "not a neurogate.boards.Board"}
+        print(json.dumps(data, indent=2))
+        return 0
+    rows = [("NAME", "DEVICE", "PACKAGE", "CLOCK", "UART", "BOARD")]
+    for name, b in found.items():
+        if not isinstance(b, Board):
+            rows.append((name, "?", "?", "?", "?", f"({type(b).__qualname__}: not a Board)"))
+            continue
+        clock = f"{b.clock_hz / 1e6:g} MHz ({b.clock_name})"
+        rows.append((name, b.device, b.package, clock, b.uart_pins(), b.title))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    print(f"Boards ({len(found)}):")
+    for row in rows:
+        cells = "  ".join(c.ljust(w) for c, w in zip(row[:5], widths, strict=True))
+        print(f"  {cells}  {row[5]}")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from neurogate.boards import (
+        BuildError,
+        ToolchainError,
+        UnknownBoardError,
+        board,
+        build,
+        format_report,
+        program,
+    )
+    from neurogate.core.design import DesignError
+    from neurogate.core.network import NetworkError
+
+    try:
+        target = board(args.board)
+        print(f"building {args.design} for {target.name} ({target.title})", file=sys.stderr)
+        result = build(
+            args.design,
+            target,
+            args.output,
+            seed=args.seed,
+            freq=args.freq,
+            cache=not args.no_cache,
+        )
+    except (UnknownBoardError, ToolchainError, DesignError, NetworkError, OSError) as exc:
+        raise CLIError(str(exc)) from None
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    except BuildError as exc:
+        if exc.report and exc.report.get("clocks"):
+            print(format_report(exc.report))
+        print(f"neurogate: build failed: {exc}", file=sys.stderr)
+        if exc.out_dir is not None:
+            print(f"report and logs: {exc.out_dir}", file=sys.stderr)
+        return 1
+    print(format_report(result.report))
+    how = "from the cache" if result.cached else f"in {result.seconds:.1f} s"
+    print(f"wrote {result.bitstream}, {result.verilog.name}, report.json ({how})")
+    if args.program:
+        try:
+            print(program(result))
+        except BuildError as exc:
+            print(f"neurogate: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
 # -- verify -----------------------------------------------------------------------------------
 def _verify_design(args) -> int:
     """``verify DESIGN.toml``: random inputs, the network's model against its gateware."""
@@ -384,6 +469,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: stdout)")
     p.add_argument("--top", metavar="NAME", help="top module name (default: the component name)")
     p.set_defaults(func=cmd_rtl)
+
+    p = sub.add_parser("boards", help="list the board targets (device, clock, UART pins)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_boards)
+
+    p = sub.add_parser("build", help="build a design file into a bitstream and a report")
+    p.add_argument("design", help="TOML design file")
+    p.add_argument("--board", required=True, help="board target (see `neurogate boards`)")
+    p.add_argument(
+        "-o", "--output", metavar="DIR", help="output folder (default: build/DESIGN-BOARD)"
+    )
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed (default: 1)")
+    p.add_argument(
+        "--freq",
+        type=float,
+        metavar="MHZ",
+        help="timing target in MHz (default: the board's clock, which the design runs on)",
+    )
+    p.add_argument("--program", action="store_true", help="load the bitstream onto the board")
+    p.add_argument("--no-cache", action="store_true", help="run the tools even if cached")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("verify", help="compare backends bit for bit on random stimulus")
     add_component_args(p)

@@ -58,11 +58,15 @@ TOP = "top"
 
 
 class BuildError(Exception):
-    """A build that ran but failed; :attr:`report` holds what the tools measured, if anything."""
+    """A build that ran but failed; :attr:`report` holds what the tools measured, if anything.
 
-    def __init__(self, message: str, report: dict | None = None):
+    :attr:`out_dir` is the build's folder (its ``report.json`` and the tools' logs in ``work``).
+    """
+
+    def __init__(self, message: str, report: dict | None = None, out_dir: Path | None = None):
         super().__init__(message)
         self.report = report
+        self.out_dir = out_dir
 
 
 class DesignTooBigError(BuildError):
@@ -227,8 +231,8 @@ class _Progress:
         took = time.perf_counter() - start
         if self.stream is not None:
             state = "done" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
-            lead = "\r" if self.live else ""
-            print(f"{lead}  {label}  {state} in {took:.1f} s   ", file=self.stream, flush=True)
+            line = f"  {label}  {state} in {took:.1f} s"
+            print(f"\r{line}   " if self.live else line, file=self.stream, flush=True)
         return proc, took
 
 
@@ -262,7 +266,7 @@ def build(
     freq: float | None = None,
     toolchain: str | Toolchain | None = None,
     cache: bool = True,
-    progress=sys.stderr,
+    progress=True,
 ) -> BuildResult:
     """Build ``design`` for a board: bitstream, Verilog and ``report.json`` in ``out_dir``.
 
@@ -277,8 +281,8 @@ def build(
         ``"yowasp"`` or ``"system"`` (default: ``NEUROGATE_TOOLCHAIN``, else YoWASP).
     cache : bool
         Reuse a cached build of the same plan and toolchain (and store this one).
-    progress : file or None
-        Where progress lines go (``None``: silent).
+    progress : bool or file
+        Where progress lines go: standard error (``True``), a file, or nowhere (``False``).
 
     Raises
     ------
@@ -289,6 +293,9 @@ def build(
         ``report`` (also written to ``report.json``) when the tools got far enough.
     """
     start = time.perf_counter()
+    if progress is True:
+        progress = sys.stderr
+    progress = progress or None
     prepared = prepare(design, board_name, seed=seed, freq=freq)
     target = prepared.board
     tc = toolchain if isinstance(toolchain, Toolchain) else get_toolchain(toolchain)
@@ -370,7 +377,7 @@ def build(
                 if over:
                     report["fits"] = False
                     save()
-                    raise DesignTooBigError(_too_big_message(prepared, over), report)
+                    raise DesignTooBigError(_too_big_message(prepared, over), report, out)
         if proc.returncode != 0:
             save()
             raise BuildError(
@@ -388,7 +395,7 @@ def build(
             report["timing_met"] = all(c["met"] for c in report["clocks"].values())
             if not report["timing_met"]:
                 save()
-                raise TimingError(_timing_message(prepared, report), report)
+                raise TimingError(_timing_message(prepared, report), report, out)
     bitstream = work / f"{TOP}{target.bitstream_suffix}"
     shutil.copyfile(bitstream, out / names["bitstream"])
     save()

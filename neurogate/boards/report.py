@@ -174,7 +174,7 @@ def format_report(report: dict) -> str:
                 f"  {name:<16}{clk['achieved_mhz']:>8.2f}{clk['requested_mhz']:>10.2f}"
                 f"{margin:>+8.0f}%  MHz, {verdict}"
             )
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def read_json(path: Path) -> dict:

@@ -68,7 +68,7 @@ class Toolchain:
                 )
             return found
         script, package = _YOWASP[tool]
-        here = Path(sys.executable).parent / script
+        here = _scripts_dir() / script
         found = str(here) if here.exists() else shutil.which(script)
         if not found:
             raise ToolchainError(
@@ -96,6 +96,11 @@ class Toolchain:
         return f"Toolchain({self.kind!r})"
 
 
+def _scripts_dir() -> Path:
+    """The folder of this Python's console scripts (where pip put the YoWASP tools)."""
+    return Path(sys.executable).parent
+
+
 @functools.cache
 def _version(kind: str, tool: str, path: str) -> str:
     if kind == "yowasp":
@@ -106,7 +111,9 @@ def _version(kind: str, tool: str, path: str) -> str:
             pass  # a YoWASP script on PATH from another environment: ask the tool
     flag = {"yosys": "-V"}.get(tool, "--version")
     try:
-        proc = subprocess.run([path, flag], capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [path, flag], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
         text = (proc.stdout or proc.stderr).strip().splitlines()
     except (OSError, subprocess.TimeoutExpired):
         text = []

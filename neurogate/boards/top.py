@@ -14,7 +14,7 @@ is a well-formed, if not yet useful, board image.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
-from amaranth.lib import wiring
+from amaranth.lib import io, wiring
 
 __all__ = ["GatewareHarness", "wrap"]
 
@@ -61,9 +61,11 @@ class _UARTHarnessTop(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        uart = platform.request("uart", 0)
+        uart = platform.request("uart", 0, dir="-")
+        rx = m.submodules.rx = io.Buffer("i", uart.rx)
+        tx = m.submodules.tx = io.Buffer("o", uart.tx)
         harness = m.submodules.harness = GatewareHarness(self.design)
-        m.d.comb += [harness.sin.eq(uart.rx.i), uart.tx.o.eq(harness.sout)]
+        m.d.comb += [harness.sin.eq(rx.i), tx.o.eq(harness.sout)]
         return m
 
 
