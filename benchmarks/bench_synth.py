@@ -38,10 +38,10 @@ import time
 from pathlib import Path
 
 from amaranth.back import verilog
-from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
-from amaranth.lib import wiring
+from amaranth.hdl import Elaboratable, Module, Signal
 
 import neurogate as ng
+from neurogate.boards.top import GatewareHarness  # also the placeholder board top
 
 KINDS = ("encoder", "arith", "decorrelator")
 # Extra configurations worth a row of their own: (label, component name, parameters).
@@ -170,36 +170,6 @@ class Harness(Elaboratable):
         for b in bits[1:]:
             acc = acc ^ b
         m.d.sync += self.sout.eq(acc)
-        return m
-
-
-class GatewareHarness(Elaboratable):
-    """Any gateware's input bits from a shift register, the XOR of its output bits registered.
-
-    The same idea as :class:`Harness` for a :class:`~amaranth.lib.wiring.Component` of any
-    signature: every leaf of the signature counts by its flow, so an input stream's ``valid``
-    and payload and an output stream's ``ready`` are inputs, and the other handshake signals
-    outputs. Every timed path then runs from a flip-flop to a flip-flop.
-    """
-
-    def __init__(self, dut):
-        self.dut = dut
-        self.sin = Signal()
-        self.sout = Signal()
-
-    def elaborate(self, platform):
-        m = Module()
-        dut = m.submodules.dut = self.dut
-        ins, outs = [], []
-        for _path, member, value in dut.signature.flatten(dut):
-            (ins if member.flow == wiring.In else outs).append(Value.cast(value))
-        chain = Signal(max(1, sum(len(v) for v in ins)))
-        m.d.sync += chain.eq((chain << 1) | self.sin)
-        pos = 0
-        for v in ins:
-            m.d.comb += v.eq(chain[pos : pos + len(v)])
-            pos += len(v)
-        m.d.sync += self.sout.eq(Cat(*outs).xor())
         return m
 
 
