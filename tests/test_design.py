@@ -128,7 +128,7 @@ def test_unknown_component_is_placed_on_its_table():
             "[network]",
             "[netwrk]",
             "<design>:1: unknown table 'netwrk' (did you mean 'network'?); valid tables: network, "
-            "inputs, encoders, populations, connections",
+            "inputs, encoders, populations, connections, mesh",
         ),
         (
             "size = 3\nkind",

@@ -412,3 +412,87 @@ def test_sc_network_errors():
     )
     with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
         run_pysim(net, {"px": [[1, 2]]})
+
+
+def test_mesh_known_answer():
+    """One spike per step crosses a 4 x 4 mesh (6 hops): b gets 3 per a-spike, one step later.
+    The route waits for events in flight (without that, b's sums arrive a step late)."""
+    net = Network("far")
+    net.input("x", 1)
+    net.population("a", "if_neuron", 1, threshold=1)
+    net.population("b", "if_neuron", 1, threshold=100)
+    net.connect("x", "a", "dense", weights=[[1]])
+    net.connect("a", "b", "dense", weights=[[3]])
+    net.mesh(4, 4, place={"b": (3, 3)})
+    net.probe("b", "v")
+    got = compare(net, {"x": np.ones((8, 1), np.uint8)})
+    assert got["b"]["v"][:, 0].tolist() == [0, 0, 3, 6, 9, 12, 15, 18]
+
+
+@pytest.mark.parametrize(("width", "height"), [(2, 2), (3, 1), (1, 3)])
+def test_mesh_network(rng_seed, width, height, tmp_path):
+    """Populations, a spike input and an encoder spread over a mesh at random (multicast to
+    several nodes, recurrent and sparse edges): model == pysim; the design file keeps the mesh."""
+    from neurogate.core.design import dump, load
+
+    rng = np.random.default_rng(rng_seed)
+    net = Network("multi")
+    net.input("x", 5)
+    net.input("px", 3, kind="value", width=8)
+    net.encoder("r", "rate", source="px")
+    net.population("a", "if_neuron", 4, threshold=30)
+    net.population("b", "lif_shift", 6, threshold=40)
+    net.population("c", "if_neuron", 3, threshold=30)
+    net.connect("x", "a", "dense", weights=rng.integers(0, 40, (5, 4)))
+    net.connect("x", "b", "dense", weights=rng.integers(0, 40, (5, 6)))
+    net.connect("r", "c", "dense", weights=rng.integers(0, 40, (3, 3)))
+    net.connect("a", "b", "dense", weights=rng.integers(0, 30, (4, 6)))
+    net.connect("b", "c", "dense", weights=rng.integers(0, 30, (6, 3)), delay=2)
+    net.connect("c", "a", "dense", weights=rng.integers(-20, 10, (3, 4)))
+    net.connect("b", "b", "sparse", n_in=6, n_out=6, connections=[(0, 1, 20), (5, 2, 30)])
+    nodes = [(x, y) for x in range(width) for y in range(height)]
+    place = {k: nodes[int(rng.integers(len(nodes)))] for k in ("x", "r", "a", "b", "c")}
+    print("place", place)
+    net.mesh(width, height, place=place)
+    net.probe("b", "v")
+    inputs = {
+        "x": (rng.random((16, 5)) < 0.5).astype(np.uint8),
+        "px": rng.integers(0, 256, (16, 3)),
+    }
+    result = compare(net, inputs, seed=rng_seed)
+    assert result["b"]["spike"].any()
+    again = load(dump(net, tmp_path / "multi.toml"))
+    assert again.noc == net.noc
+
+
+def test_mesh_errors(tmp_path):
+    net = Network("m")
+    net.input("x", 1)
+    net.population("a", "if_neuron", 1)
+    net.connect("x", "a", "dense", weights=[[1]])
+    msg = "mesh: 'a' is placed on node (2, 0), outside the 2 x 1 mesh (x in 0..1, y in 0..0)"
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        net.mesh(2, 1, place={"a": (2, 0)})
+    msg = "mesh: the node of 'a' must be a pair (x, y), not 3"
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        net.mesh(2, 1, place={"a": 3})
+    net.mesh(2, 1, place={"ghost": (1, 0)})
+    msg = "m: mesh: 'ghost' is placed but is no input, encoder or population"
+    with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
+        net.check()
+    from neurogate.core.design import DesignError, loads
+
+    text = (
+        '[inputs.x]\nsize = 1\n[populations.a]\nneuron = "if_neuron"\nsize = 1\n'
+        '[[connections]]\nfrom = "x"\nto = "a"\nsynapse = "dense"\n'
+        "params = { weights = [[1]] }\n[mesh]\nwidth = 2\nheight = 1\nplace = { a = [5, 0] }\n"
+    )
+    msg = (
+        "<design>:14: mesh: 'a' is placed on node (5, 0), outside the 2 x 1 mesh "
+        "(x in 0..1, y in 0..0)"
+    )
+    with pytest.raises(DesignError, match="^" + re.escape(msg) + "$"):
+        loads(text)
+    msg = "<design>:12: mesh: unknown key 'widht' (did you mean 'width'?); valid keys: width, "
+    with pytest.raises(DesignError, match="^" + re.escape(msg)):
+        loads(text.replace("width = 2", "widht = 2"))

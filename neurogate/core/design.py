@@ -36,6 +36,11 @@ A design file has one table per input and per population, keyed by name, and one
     delay = 1                     # timesteps (default 1)
     params = { weights = "w_hidden.npy" }
 
+    [mesh]                        # optional: several cores on a mesh of routers
+    width = 2
+    height = 1
+    place = { hidden = [1, 0] }   # node (x, y) of inputs, encoders, populations; else (0, 0)
+
 Synapse and neuron ``params`` are the component's parameters. A string ending in ``.npy`` is
 loaded with :func:`numpy.load` relative to the design file, and a list of lists becomes an
 integer array, so weight matrices can live next to the design or inline.
@@ -126,8 +131,13 @@ _SCHEMA = {
         "delay": (int, "an int"),
         "params": (dict, "a table"),
     },
+    "mesh": {
+        "!width": (int, "an int"),
+        "!height": (int, "an int"),
+        "place": (dict, "a table of name = [x, y]"),
+    },
 }
-_TOP = ("network", "inputs", "encoders", "populations", "connections")
+_TOP = ("network", "inputs", "encoders", "populations", "connections", "mesh")
 
 
 class _Lines:
@@ -334,6 +344,22 @@ def loads(text: str, name: str = "<design>", base=None) -> Network:
         )
     for table, pname, fields in probes:
         build(table, "probe", lambda pname=pname, fields=fields: net.probe(pname, *fields))
+    if "mesh" in data:
+        section = data["mesh"]
+        check_table("mesh", section, "mesh")
+        place = section.get("place", {})
+
+        def mesh():
+            net.mesh(section["width"], section["height"], place)
+            net.check()
+
+        try:
+            mesh()
+        except NetworkError as exc:
+            placed = re.search(r"mesh: '(\w+)'", str(exc))
+            key = placed.group(1) if placed and placed.group(1) in place else None
+            line = lines.of("mesh.place", key) if key else lines.of("mesh")
+            raise DesignError(f"{name}:{line}: {exc}") from None
     build("network", None, net.check)
     return net
 
@@ -420,6 +446,12 @@ def dumps(net: Network, prefix: str = "") -> tuple[str, dict[str, np.ndarray]]:
             params = _params(conn.synapse, table, arrays, prefix)
             if params:
                 lines.append(f"params = {_toml_value(params, table)}")
+        lines.append("")
+    if net.noc is not None:
+        lines += ["[mesh]", f"width = {net.noc.width}", f"height = {net.noc.height}"]
+        place = {name: list(node) for name, node in net.noc.place.items()}
+        if place:
+            lines.append(f"place = {_toml_value(place, 'mesh')}")
         lines.append("")
     return "\n".join(lines), arrays
 

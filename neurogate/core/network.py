@@ -59,6 +59,7 @@ __all__ = [
     "Connection",
     "Encoder",
     "Input",
+    "MeshPlacement",
     "Network",
     "NetworkError",
     "NetworkModel",
@@ -124,6 +125,20 @@ class Population:
     size: int
     port_values: Mapping[str, int] = dataclasses.field(default_factory=dict)
     kind = "spike"
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshPlacement:
+    """A ``width x height`` mesh of cores (``mesh_router``) and the node each source and
+    population sits on (``place``; anything not named sits on node ``(0, 0)``)."""
+
+    width: int
+    height: int
+    place: Mapping[str, tuple[int, int]]
+
+    def node_of(self, name: str) -> tuple[int, int]:
+        """The mesh node of input, encoder or population ``name``."""
+        return tuple(self.place.get(name, (0, 0)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,6 +217,7 @@ class Network:
         # by sequence key, with their owner; and the next allocation index of each family
         self._sequences: dict = {}
         self._cursor: dict = {}
+        self.noc: MeshPlacement | None = None
 
     # -- building --------------------------------------------------------------------------
     def _new_name(self, name, what):
@@ -410,6 +426,35 @@ class Network:
             raise
         return conn
 
+    def mesh(self, width: int, height: int, place: Mapping[str, Any] | None = None):
+        """Spread the network over a ``width x height`` mesh of cores (multi-core gateware).
+
+        ``place`` maps inputs, encoders and populations to their node ``(x, y)``; the others
+        sit on node ``(0, 0)``. A population's synapses sit on its node; spikes travel from
+        their source's node to every node with a synapse they feed as address-events through
+        ``mesh_router`` routers (X then Y). The model does not change: routing happens within
+        the route phase, whatever the mesh. Names may be placed before they are added;
+        :meth:`check` checks them.
+        """
+        width = _check_int(width, "mesh width", 1, 64)
+        height = _check_int(height, "mesh height", 1, 64)
+        nodes = {}
+        for name, node in dict(place or {}).items():
+            try:
+                x, y = (int(v) for v in node)
+            except (TypeError, ValueError):
+                raise NetworkError(
+                    f"mesh: the node of {name!r} must be a pair (x, y), not {node!r}"
+                ) from None
+            if not (0 <= x < width and 0 <= y < height):
+                raise NetworkError(
+                    f"mesh: {name!r} is placed on node ({x}, {y}), outside the {width} x "
+                    f"{height} mesh (x in 0..{width - 1}, y in 0..{height - 1})"
+                )
+            nodes[name] = (x, y)
+        self.noc = MeshPlacement(width, height, nodes)
+        return self.noc
+
     def node(self, name: str):
         """Return the input, encoder or population called ``name`` (``None`` if none)."""
         return self.inputs.get(name) or self.encoders.get(name) or self.populations.get(name)
@@ -472,6 +517,13 @@ class Network:
         for name in self.encoders:
             if name not in used:
                 raise NetworkError(f"{self.name}: encoder {name!r} is not connected to anything")
+        if self.noc is not None:
+            for name in self.noc.place:
+                if self.node(name) is None:
+                    raise NetworkError(
+                        f"{self.name}: mesh: {name!r} is placed but is no input, encoder or "
+                        "population"
+                    )
         driven = {(c.target, c.port) for c in self.connections}
         for name, pop in self.populations.items():
             for key in pop.neuron.input_ports():

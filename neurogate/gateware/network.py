@@ -39,6 +39,10 @@ the bitstream); the driven ports are written in one of three modes (:func:`plan`
   *load* pass (``size`` cycles, before the cores start) that writes saturate(sum of the
   port's edges + bias) for every neuron into the core. The sums are exact before the
   saturation, as in the model.
+
+With a mesh (:meth:`~neurogate.core.network.Network.mesh`) the sources' events reach the
+synapses through ``mesh_router`` routers instead of directly, and the route phase also waits
+until no event is in flight.
 """
 
 from __future__ import annotations
@@ -338,34 +342,28 @@ class NetworkGateware(wiring.Component):
             scanners[name] = src
             scanning.append(active)
 
-        # sources -> synapses: each source stream forks to every synapse it feeds
-        consumers: dict[str, list] = {}
-        for conn, syn in zip(net.connections, syns, strict=True):
-            if syn is not None:
-                consumers.setdefault(conn.source, []).append(syn)
+        # sources -> synapses: each source stream forks to every synapse it feeds, directly or
+        # (with a mesh) through the mesh routers
+        streams = {}
         for source in [*net.inputs, *net.encoders, *net.populations]:
-            if source in net.inputs and net.inputs[source].kind != "spike":
+            if source in net.inputs and net.inputs[source].kind == "value":
                 continue
             if source in net.inputs:
-                src = getattr(self, f"{source}_aer")
+                streams[source] = getattr(self, f"{source}_aer")
             elif source in scanners:
-                src = scanners[source]
+                streams[source] = scanners[source]
             else:
-                src = cores[source].aer
-            sinks = consumers.get(source, [])
-            if not sinks:
-                m.d.comb += src.ready.eq(1)  # nobody listens: drain
-                continue
-            all_ready = Signal(name=f"{source}_all_ready")
-            ready = 1
-            for syn in sinks:
-                ready = ready & syn.aer.ready
-            m.d.comb += [all_ready.eq(ready), src.ready.eq(all_ready)]
-            for syn in sinks:
-                m.d.comb += [
-                    syn.aer.valid.eq(src.valid & all_ready),
-                    syn.aer.payload.addr.eq(src.payload.addr),
-                ]
+                streams[source] = cores[source].aer
+        sinks = {source: [] for source in streams}
+        for conn, syn in zip(net.connections, syns, strict=True):
+            if syn is not None:
+                sinks[conn.source].append((conn, syn))
+        mesh_quiet = 1
+        if net.noc is None:
+            for source, src in streams.items():
+                _fork(m, source, src, [syn for _, syn in sinks[source]], src.payload.addr)
+        else:
+            mesh_quiet = self._route_mesh(m, streams, sinks)
 
         # synapse readout -> target input memory; host writes for value-driven populations
         # (see the module docstring for the modes)
@@ -403,6 +401,7 @@ class NetworkGateware(wiring.Component):
             quiet = quiet & ~syn.busy
         for active in scanning:
             quiet = quiet & ~active
+        quiet = quiet & mesh_quiet
         round_of = [syn_round.get(id(syn), 0) for syn in live]
         all_flushed = 1  # every synapse of the current round has finished its flush
         for seen, syn, r in zip(syn_done, live, round_of, strict=True):
@@ -459,6 +458,100 @@ class NetworkGateware(wiring.Component):
                 m.d.comb += [self.done.eq(1), advance.eq(1)]
                 m.next = "IDLE"
         return m
+
+    def _route_mesh(self, m, streams, sinks):
+        """Carry every source's events through a mesh of ``mesh_router`` routers to the nodes of
+        the synapses they feed (see :meth:`~neurogate.core.network.Network.mesh`).
+
+        Every spike source gets a range of global addresses (its neurons); an event leaves its
+        source's node once per destination node (an injector holds it and sends the copies one
+        per clock; several injectors on one node share its mesh input through ``aer_merge``),
+        with the global address as the router's local part. At a node, an event goes to the
+        synapses there that its source feeds, with the source's own address. Returns the
+        condition "nothing in flight" (a counter of copies injected minus delivered, and no
+        injector holding an event) for the sequencer.
+        """
+        from neurogate.plugins.routers.aer_merge import AerMerge
+        from neurogate.plugins.routers.mesh_router import Mesh
+
+        net, noc = self.network, self.network.noc
+        offset, total = {}, 0
+        for source in streams:
+            offset[source] = total
+            total += net.node(source).size
+        local_width = max(1, (total - 1).bit_length())
+        mesh = Mesh(noc.width, noc.height, local_width)
+        m.submodules.mesh = mesh
+        router = mesh.routers[0, 0]
+        inputs = {node: [] for node in mesh.routers}
+        injected, delivered, holding = [], [], []
+        for source, src in streams.items():
+            dests = sorted({noc.node_of(conn.target) for conn, _ in sinks[source]})
+            if not dests:
+                m.d.comb += src.ready.eq(1)
+                continue
+            out = aer_signature(mesh.addr_width).create(path=(f"{source}_inject",))
+            held = Signal(name=f"{source}_held")
+            local = Signal(local_width, name=f"{source}_global")
+            copy = Signal(range(max(len(dests), 2)), name=f"{source}_copy")
+            last = copy == len(dests) - 1
+            m.d.comb += [out.valid.eq(held), src.ready.eq(~held | (out.ready & last))]
+            with m.Switch(copy):
+                for k, (x, y) in enumerate(dests):
+                    with m.Case(k):
+                        m.d.comb += out.payload.addr.eq(local | router.address(x, y, 0))
+            with m.If(out.valid & out.ready):
+                with m.If(last):
+                    m.d.sync += held.eq(0)
+                with m.Else():
+                    m.d.sync += copy.eq(copy + 1)
+            with m.If(src.valid & src.ready):
+                m.d.sync += [
+                    held.eq(1),
+                    local.eq(src.payload.addr + offset[source]),
+                    copy.eq(0),
+                ]
+            inputs[noc.node_of(source)].append(out)
+            injected.append(out.valid & out.ready)
+            holding.append(held)
+        for (x, y), outs in inputs.items():
+            port = getattr(mesh, f"i_{x}_{y}")
+            if not outs:
+                m.d.comb += port.valid.eq(0)
+            elif len(outs) == 1:
+                wiring.connect(m, outs[0], port)
+            else:
+                merge = AerMerge(inputs=len(outs), addr_width=mesh.addr_width).create()
+                m.submodules[f"merge_{x}_{y}"] = merge
+                for k, out in enumerate(outs):
+                    wiring.connect(m, out, getattr(merge, f"i{k}"))
+                wiring.connect(m, merge.o, port)
+            here = getattr(mesh, f"o_{x}_{y}")
+            local = here.payload.addr[:local_width]
+            ready = 1
+            for source in streams:
+                syns = [syn for conn, syn in sinks[source] if noc.node_of(conn.target) == (x, y)]
+                if not syns:
+                    continue
+                size = net.node(source).size
+                match = (local >= offset[source]) & (local < offset[source] + size)
+                group = Signal(name=f"to_{x}_{y}_from_{source}")
+                m.d.comb += group.eq(match)
+                fake = aer_signature(_addr_width(size)).create(path=(f"{source}_at_{x}_{y}",))
+                group_ready = _fork(
+                    m, f"{source}_at_{x}_{y}", fake, syns, local - offset[source],
+                    here.valid & group,
+                )  # fmt: skip
+                ready = ready & (~group | group_ready)
+            m.d.comb += here.ready.eq(ready)
+            delivered.append(here.valid & here.ready)
+        width = max(1, (total * len(mesh.routers)).bit_length() + 1)
+        in_flight = Signal(width, name="mesh_in_flight")
+        m.d.sync += in_flight.eq(in_flight + sum(injected) - sum(delivered))
+        quiet = in_flight == 0
+        for held in holding:
+            quiet = quiet & ~held
+        return quiet
 
     def _readout(self, m, name, core, group, rnd):
         """The readout of round ``rnd``'s synapse into ``name``, and the same registered (one
@@ -643,6 +736,25 @@ class NetworkGateware(wiring.Component):
             wr.en.eq(we),
         ]
         return rd.data
+
+
+def _fork(m, name, src, syns, addr, valid=None):
+    """Send stream ``src``'s events (address ``addr``) to every synapse of ``syns``: a transfer
+    when all are ready (``valid``: when the event is for them; default ``src.valid``). Returns
+    the ready of the group; with no synapses the events are drained."""
+    valid = src.valid if valid is None else valid
+    if not syns:
+        m.d.comb += src.ready.eq(1)  # nobody listens: drain
+        return 1
+    all_ready = Signal(name=f"{name}_all_ready")
+    ready = 1
+    for syn in syns:
+        ready = ready & syn.aer.ready
+    m.d.comb += all_ready.eq(ready)
+    for syn in syns:
+        m.d.comb += [syn.aer.valid.eq(valid & all_ready), syn.aer.payload.addr.eq(addr)]
+    m.d.comb += src.ready.eq(all_ready)
+    return all_ready
 
 
 def _rom(m, name, values):
