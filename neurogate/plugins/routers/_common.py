@@ -24,6 +24,7 @@ from neurogate.core.component import Int, Param, bits_for
 
 __all__ = [
     "addr_width_param",
+    "at_least",
     "count_width_param",
     "lowest_one_hot",
     "one_hot_index",
@@ -85,6 +86,28 @@ def prefix_any(value: Value) -> Value:
         ]
         span *= 2
     return Cat(Const(0, 1), *bits[:-1])[:width]
+
+
+def at_least(value: Value, k: int) -> Value:
+    """Return 1 when ``value`` has at least ``k`` bits set (``k >= 1``).
+
+    A tree of population counts saturating at ``k``, kept as thermometer codes (bit ``j`` of a
+    node: at least ``j + 1`` of its inputs are set) so that it is plain logic, not adders: with
+    ``k <= 3`` a node of four inputs is one LUT4 level, so 16 bits take 3 levels.
+    """
+    # each node: [at least 1, at least 2, ..., at least k] of its inputs
+    nodes = [[value[i]] + [Const(0, 1)] * (k - 1) for i in range(len(value))]
+    while len(nodes) > 1:
+        merged = []
+        for a, b in zip(nodes[::2], nodes[1::2], strict=False):
+            ta, tb = [Const(1, 1), *a], [Const(1, 1), *b]  # index j: at least j
+            merged.append(
+                [Cat(*[ta[i] & tb[j - i] for i in range(j + 1)]).any() for j in range(1, k + 1)]
+            )
+        if len(nodes) % 2:
+            merged.append(nodes[-1])
+        nodes = merged
+    return nodes[0][k - 1] if nodes else Const(0, 1)
 
 
 def lowest_one_hot(value: Value) -> Value:

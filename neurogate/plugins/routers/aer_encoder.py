@@ -78,6 +78,7 @@ from neurogate.core.hookspecs import hookimpl
 from neurogate.gateware.aer import event_layout
 
 from ._common import (
+    at_least,
     count_width_param,
     lowest_one_hot,
     one_hot_index,
@@ -313,8 +314,11 @@ class AerEncoderGateware(Gateware):
     """Gateware of :class:`AerEncoder` (ports as in its Members section).
 
     The choice of the next word is made a cycle ahead (``sel`` is a register, kept equal to the
-    arbiter's pick over the pending words), so the cycle's critical loop is the current word's
-    "last event" test and one multiplexer, not the arbiter.
+    arbiter's pick over the pending words), and the load decision reads only registers that
+    summarise the current word (``cur_any``: it is non-empty, ``cur_multi``: it holds two or
+    more spikes) and the pending words (``flags_any``; ``pend_multi``: per word, two or more
+    spikes), so it is two LUTs deep. These registers are kept equal to the functions of
+    ``current`` and ``pending`` they name; the cycle behaviour is the model's.
     """
 
     def elaborate(self, platform):
@@ -329,6 +333,9 @@ class AerEncoderGateware(Gateware):
         def any_per_word(value):
             return Cat(*[word.any() for word in words_of(value)])
 
+        def multi_per_word(value):
+            return Cat(*[at_least(word, 2) for word in words_of(value)])
+
         def pick(req, above):
             """(one-hot pick, the words strictly above it) of the arbiter over ``req``."""
             if not rr:
@@ -341,49 +348,72 @@ class AerEncoderGateware(Gateware):
                 Mux(use_high, first_high, first),
             )
 
-        # -- input register: the strobed vector and its non-empty words
+        # -- input register: the strobed vector, its non-empty words and its multi-spike words
         in_vec = Signal(nw * g, name="in_vec")
         in_flags = Signal(nw, name="in_flags")
-        strobed = Mux(self.strobe, self.spikes, 0)
-        m.d.sync += [in_vec.eq(strobed), in_flags.eq(any_per_word(strobed))]
+        in_multi = Signal(nw, name="in_multi")
+        strobed = Signal(nw * g, name="strobed")
+        m.d.comb += strobed.eq(Mux(self.strobe, self.spikes, 0))
+        m.d.sync += [
+            in_vec.eq(strobed),
+            in_flags.eq(any_per_word(strobed)),
+            in_multi.eq(multi_per_word(strobed)),
+        ]
 
         pending = Signal(nw * g, name="pending")  # padded to whole words; the pad stays 0
         flags = Signal(nw, name="flags")  # word w of pending is non-empty
+        flags_any = Signal(name="flags_any")  # flags.any()
+        pend_multi = Signal(nw, name="pend_multi")  # word w of pending has >= 2 spikes
         sel = Signal(nw, name="sel")  # one-hot: the arbiter's pick over flags
         current = Signal(g, name="current")
+        cur_any = Signal(name="cur_any")  # current.any()
+        cur_multi = Signal(name="cur_multi")  # current has >= 2 spikes
         current_word = Signal(range(nw), name="current_word")
         ov = self.aer.valid
 
         # -- the output register takes the lowest bit of the current word
         take = ~ov | self.aer.ready
         low = Signal(g, name="low")
-        m.d.comb += low.eq(lowest_one_hot(current))
-        emit = take & current.any()
-        after = Signal(g, name="after")  # the current word after this cycle's event
-        m.d.comb += after.eq(Mux(emit, current & ~low, current))
+        below = Signal(g, name="below")  # bits of current below each position
+        m.d.comb += [below.eq(prefix_any(current)), low.eq(current & ~below)]
+        emit = take & cur_any
         with m.If(take):
-            m.d.sync += ov.eq(current.any())
+            m.d.sync += ov.eq(cur_any)
         with m.If(emit):
             addr = Cat(one_hot_index(low), current_word) if nw > 1 else one_hot_index(low)
             m.d.sync += self.aer.payload.addr.eq(addr)
 
-        # -- load the picked word when the current one is done
+        # -- load the picked word when the current one is done (after this cycle's event)
         load = Signal(name="load")
-        m.d.comb += load.eq(~after.any() & flags.any())
+        m.d.comb += load.eq(flags_any & ~cur_multi & (take | ~cur_any))
         chosen = Const(0, g)
         for w, word in enumerate(words_of(pending)):
             chosen = chosen | (word & sel[w].replicate(g))
+        after = current & (below | ~emit.replicate(g))  # the current word after this cycle
         m.d.sync += current.eq(Mux(load, chosen, after))
+        m.d.sync += [
+            cur_any.eq(load | Mux(emit, cur_multi, cur_any)),
+            cur_multi.eq(
+                Mux(load, (sel & pend_multi).any(), Mux(emit, at_least(current, 3), cur_multi))
+            ),
+        ]
         with m.If(load):
             if nw > 1:
                 m.d.sync += current_word.eq(one_hot_index(sel))
 
         # -- pending vector and flags; the next pick, for either outcome of load
-        clear = Cat(*[(load & sel[w]).replicate(g) for w in range(nw)])
+        moved = Signal(nw, name="moved")  # the word leaving pending this cycle
+        m.d.comb += moved.eq(Mux(load, sel, 0))
+        clear = Cat(*[moved[w].replicate(g) for w in range(nw)])
         m.d.sync += pending.eq((pending & ~clear) | in_vec)
+        # a moved word keeps only the input register's spikes
+        m.d.sync += pend_multi.eq((moved & in_multi) | (~moved & multi_per_word(pending | in_vec)))
         flags_load = (flags & ~sel) | in_flags
         flags_stay = flags | in_flags
-        m.d.sync += flags.eq(Mux(load, flags_load, flags_stay))
+        m.d.sync += [
+            flags.eq(Mux(load, flags_load, flags_stay)),
+            flags_any.eq(Mux(load, flags_load.any(), flags_stay.any())),
+        ]
         if rr:
             above = Signal(nw, init=(1 << nw) - 1, name="above")  # words after the last load
             sel_above = Signal(nw, name="sel_above")  # words after sel
@@ -398,12 +428,12 @@ class AerEncoderGateware(Gateware):
 
         # -- a spike for a neuron still pending (and staying so) is lost
         lost_words = Signal(nw, name="lost_words")
-        m.d.sync += lost_words.eq(any_per_word(in_vec & pending) & ~Mux(load, sel, 0))
+        m.d.sync += lost_words.eq(any_per_word(in_vec & pending) & ~moved)
         lost = lost_words.any()
         with m.If(lost):
             m.d.sync += self.overflow.eq(1)
         saturating_increment(m, self.overflow_count, lost)
-        m.d.comb += self.busy.eq(in_flags.any() | flags.any() | current.any() | ov)
+        m.d.comb += self.busy.eq(in_flags.any() | flags_any | cur_any | ov)
         return m
 
 
