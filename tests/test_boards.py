@@ -332,6 +332,26 @@ def test_build_with_stand_in_tools_writes_products_and_caches(fake_tools, capsys
     assert "(no tools run)" not in capsys.readouterr().err
 
 
+def test_build_writes_the_tops_extra_files(fake_tools, monkeypatch):
+    from neurogate.boards.top import wrap
+
+    build_module = sys.modules["neurogate.boards.build"]  # (ng.boards.build is the function)
+
+    def wrap_with_map(design, platform, network=None):
+        top = wrap(design, platform, network=network)
+        top.extra_files = {"hostlink.json": '{"network": "ff"}'}
+        return top
+
+    monkeypatch.setattr(build_module, "wrap", wrap_with_map)
+    out = fake_tools("ok")
+    first = ng.boards.build(FEEDFORWARD, "icebreaker", out, name="mine", progress=False)
+    assert first.bitstream == out / "mine.bin"
+    assert (out / "hostlink.json").read_text() == '{"network": "ff"}'
+    again = ng.boards.build(FEEDFORWARD, "icebreaker", out / "again", name="mine", progress=False)
+    assert again.cached
+    assert (out / "again" / "hostlink.json").read_text() == '{"network": "ff"}'
+
+
 def test_build_too_big_says_by_how_much(fake_tools, capsys):
     out = fake_tools("too_big")
     assert main(["build", str(CLASSIFIER), "--board", "icebreaker", "-o", str(out)]) == 1

@@ -124,6 +124,9 @@ class PreparedBuild:
     commands: list[list[str]]
     requested_mhz: float
     seed: int
+    #: Files the top level adds next to the bitstream (``{file name: text}``, e.g. the host
+    #: link's map), from the ``extra_files`` attribute of what :func:`~.top.wrap` returned.
+    extra_files: dict
 
     @property
     def tools(self) -> list[str]:
@@ -159,7 +162,9 @@ def _gateware(design):
     )
 
 
-def prepare(design, board_name, *, seed: int = 1, freq: float | None = None) -> PreparedBuild:
+def prepare(
+    design, board_name, *, seed: int = 1, freq: float | None = None, name: str | None = None
+) -> PreparedBuild:
     """Elaborate ``design`` for the board and return the build plan, without running any tool.
 
     Parameters
@@ -173,13 +178,17 @@ def prepare(design, board_name, *, seed: int = 1, freq: float | None = None) -> 
     freq : float, optional
         The target frequency of the design's clock in MHz (default: the board's clock). It is
         a timing target: the bitstream runs on the board's clock.
+    name : str, optional
+        The design's name in the products' file names (default: the network's name, or the
+        component's class name).
     """
     target = board(board_name)
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, not {seed!r}")
     if freq is not None and not freq > 0:
         raise ValueError(f"freq must be > 0 MHz, not {freq!r}")
-    gateware, network, name = _gateware(design)
+    gateware, network, default_name = _gateware(design)
+    name = name or default_name
     plat = target.create_platform(clock_hz=None if freq is None else freq * 1e6)
     mhz = float(freq) if freq is not None else plat.default_clk_frequency / 1e6
     top = wrap(gateware, plat, network=network)
@@ -193,7 +202,8 @@ def prepare(design, board_name, *, seed: int = 1, freq: float | None = None) -> 
         script_after_synth=f"tee -q -o {TOP}.stat.json stat -json",
     )
     commands = json.loads(plan.files[f"build_{TOP}.json"])["commands"]
-    return PreparedBuild(target, name, plan, commands, mhz, seed)
+    extra = dict(getattr(top, "extra_files", None) or {})
+    return PreparedBuild(target, name, plan, commands, mhz, seed, extra)
 
 
 class _Progress:
@@ -264,6 +274,7 @@ def build(
     *,
     seed: int = 1,
     freq: float | None = None,
+    name: str | None = None,
     toolchain: str | Toolchain | None = None,
     cache: bool = True,
     progress=True,
@@ -272,7 +283,7 @@ def build(
 
     Parameters
     ----------
-    design, board_name, seed, freq
+    design, board_name, seed, freq, name
         As for :func:`prepare`.
     out_dir : str or os.PathLike, optional
         Where the products go (default ``build/<design>-<board>``); the tools' own files
@@ -296,7 +307,7 @@ def build(
     if progress is True:
         progress = sys.stderr
     progress = progress or None
-    prepared = prepare(design, board_name, seed=seed, freq=freq)
+    prepared = prepare(design, board_name, seed=seed, freq=freq, name=name)
     target = prepared.board
     tc = toolchain if isinstance(toolchain, Toolchain) else get_toolchain(toolchain)
     main_tools = [t for t in prepared.tools if tc.knows(t)]
@@ -311,6 +322,7 @@ def build(
         "bitstream": f"{prepared.design_name}{target.bitstream_suffix}",
         "verilog": f"{prepared.design_name}.v",
         "report": "report.json",
+        **{f: f for f in prepared.extra_files},
     }
     entry = cache_dir() / digest
     if cache and all((entry / f).exists() for f in names.values()):
@@ -328,6 +340,8 @@ def build(
         shutil.rmtree(work)
     prepared.plan.extract(work)
     shutil.copyfile(work / f"{TOP}.debug.v", out / names["verilog"])
+    for file_name, text in prepared.extra_files.items():
+        (out / file_name).write_text(text)
     report = {
         "neurogate": ng.__version__,
         "design": prepared.design_name,

@@ -82,5 +82,9 @@ def wrap(design: wiring.Component, platform, *, network=None) -> Elaboratable:
         :meth:`~neurogate.boards.board.Board.create_platform`).
     network : neurogate.core.network.Network, optional
         The network ``design`` was made from, when it is one.
+
+    The returned elaboratable may have an ``extra_files`` attribute, ``{file name: text}``:
+    the build writes those files next to the bitstream (and caches them with it), e.g. the host
+    link's ``hostlink.json``.
     """
     return _UARTHarnessTop(design)
