@@ -27,6 +27,7 @@ from .build import (
     prepare,
     program,
 )
+from .hostlink import HostLink as HostLink
 from .report import format_report
 from .toolchain import Toolchain, ToolchainError, get_toolchain
 
