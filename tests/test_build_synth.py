@@ -1,9 +1,9 @@
 """Real builds with the YoWASP tools: one iCE40 and one ECP5 bitstream from the example network.
 
-Marked ``synth`` (``pytest -m synth`` runs only these, ``-m "not synth"`` skips them); the test
-command installs the ``build`` extra, so they run in CI. Each takes about 15-30 s here once
-the WebAssembly is compiled (the first YoWASP run of a tool compiles it, about 40 s, and
-caches it in the user's cache folder).
+Marked ``synth`` and ``slow`` (``pytest -m synth`` runs only these, ``-m "not synth"`` skips
+them); the test command installs the ``build`` extra, so they run in CI. Each takes about
+15-30 s here once the WebAssembly is compiled (the first YoWASP run of a tool compiles it,
+about 40 s, and caches it in the user's cache folder).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from neurogate.cli import main
 
 FEEDFORWARD = Path(__file__).resolve().parent.parent / "examples" / "feedforward.toml"
 
-pytestmark = pytest.mark.synth
+pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
 
 def _need(*tools):
