@@ -31,7 +31,9 @@ def neurogate_register_components():
 def neurogate_register_boards():
     """Return a list of board targets to register (objects with a ``name`` attribute).
 
-    Board targets wrap an amaranth-boards platform; ``neurogate boards`` lists them.
+    A board target is a :class:`neurogate.boards.Board` instance wrapping an amaranth-boards
+    platform; ``neurogate boards`` lists them and ``neurogate build --board NAME`` builds for
+    one. A name that is already taken makes the later plugin's board unavailable.
     """
 
 
