@@ -40,6 +40,14 @@ def test_known_answer_order_round_robin_and_priority():
     assert pr.run([{2, 35, 30}, {39, 0, 8}]) == [[2, 30, 35], [0, 8, 39]]
 
 
+def test_word_sizes():
+    # the documented rule: the smallest power of two >= sqrt(n) and >= n / 8
+    sizes = {n: ng.component("aer_encoder", n=n) for n in (1, 2, 8, 16, 64, 100, 129, 256, 1024)}
+    assert [(e.word, e.words) for e in sizes.values()] == [
+        (1, 1), (2, 1), (4, 2), (4, 4), (8, 8), (16, 7), (32, 5), (32, 8), (128, 8)
+    ]  # fmt: skip
+
+
 def test_known_answer_cycles():
     # n = 8: words of 4. Vector {1, 2, 6} strobed at cycle 0 with ready always high: the first
     # event is offered 4 cycles after the strobe, then one per clock; busy from cycle 1 (input
@@ -116,6 +124,22 @@ def test_gateware_matches_cycle_model(n, arbiter, p_ready, rng_seed):
         assert got <= sent
         assert got != sent
         assert res.values["overflow_count"][-1] >= 1
+
+
+@pytest.mark.parametrize(("n", "arbiter"), [(200, "round_robin"), (256, "priority")])
+def test_gateware_matches_cycle_model_large(n, arbiter, rng_seed):
+    # words of 32 (at most 8 words): a shorter run, one ready probability
+    rng = np.random.default_rng(rng_seed)
+    enc = ng.component("aer_encoder", n=n, arbiter=arbiter, count_width=3)
+    assert enc.word == 32
+    steps = 60
+    spikes = [bits(np.flatnonzero(rng.random(n) < rng.choice([0.02, 0.2]))) for _ in range(steps)]
+    strobe = (rng.random(steps) < 0.3).astype(int).tolist()
+    res, events = run_encoder(enc, spikes, strobe, rng_seed, 0.6)
+    exp = enc.model().cycles(spikes, strobe, res.ready["aer"])
+    assert events == exp["transfers"]
+    for key in ("busy", "overflow", "overflow_count"):
+        np.testing.assert_array_equal(res.values[key], exp[key], err_msg=key)
 
 
 # -- transaction level: vectors taken while idle -----------------------------------------------

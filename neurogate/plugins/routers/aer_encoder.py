@@ -9,8 +9,9 @@ high to take the vector on every cycle).
 
 **Pending spikes.** A taken vector goes through an input register into the pending vector
 (one cycle later). The encoder works through the pending vector a *word* of neurons at a time
-(``word`` is the power of two nearest above ``sqrt(n)``: 4 neurons for ``n = 16``, 8 for 64,
-16 for 256): when its current word has been sent (or is about to be), it moves the next
+(``word`` is the smallest power of two that is at least ``sqrt(n)`` and at least ``n / 8``, so
+there are at most 8 words: 4 neurons for ``n = 16``, 8 for 64, 16 for 128, 32 for 256, 128 for
+1024): when its current word has been sent (or is about to be), it moves the next
 non-empty word of the pending vector into the current word (clearing it there) in the same
 cycle, so back-to-back events never leave a gap, however sparse the spikes. Within a word,
 events go out in increasing address order. Which word is next is the ``arbiter``'s choice:
@@ -39,9 +40,10 @@ a spike.
 **Latency.** The first event of a vector is offered 4 cycles after the ``strobe`` cycle (input
 register, pending vector, current word, output register); with ``aer.ready`` high, a vector of
 ``k`` spikes strobed at cycle ``t`` while idle is sent in cycles ``t + 4 .. t + k + 3``. The
-``aer`` outputs come straight from flip-flops, and the arbiter picks the next word a cycle
-ahead, so the encoder's own logic is a few LUTs deep (one event per clock at 45 MHz for
-``n = 64`` on an iCE40 UP5K; ``benchmarks/README.md``).
+``aer`` outputs come straight from flip-flops, the arbiter picks the next word a cycle ahead
+and the decision to load it reads registers that summarise the words, so the encoder's own
+logic is a few LUTs deep (one event per clock at 40 MHz or more up to ``n = 256`` on an iCE40
+UP5K; ``benchmarks/README.md``).
 
 :meth:`AerEncoderModel.cycles` is the cycle-exact model (given ``spikes``, ``strobe`` and
 ``aer.ready`` per cycle); :meth:`AerEncoderModel.run` the transaction-level one.
@@ -124,8 +126,11 @@ class AerEncoder(Component):
 
     @property
     def word(self) -> int:
-        """Neurons per word: the power of two nearest above ``sqrt(n)`` (1, 2, 4, 8, 16, ...)."""
-        return 1 << -(-bits_for(self.n - 1) // 2) if self.n > 1 else 1
+        """Neurons per word: the smallest power of two >= ``sqrt(n)`` and >= ``n / 8``."""
+        if self.n == 1:
+            return 1
+        bits = bits_for(self.n - 1)
+        return 1 << max(-(-bits // 2), bits - 3)
 
     @property
     def words(self) -> int:
