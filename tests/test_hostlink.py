@@ -340,3 +340,20 @@ def test_gateware_arguments():
         ValueError, match=exact("timeout must be a positive number of seconds, not 0")
     ):
         HostLinkGateware(net, clk_freq=1e6, baud=250e3, timeout=0)
+
+
+def test_merge_mode_value_and_spikes_into_one_population(rng):
+    # a value input (delay 2) and a dense layer into one port: the design's "merge" mode, with
+    # a staging memory per value connection; the map learns which from the design
+    net = ng.Network("merge")
+    net.input("b", 3, kind="value", width=8, signed=True)
+    net.input("x", 4)
+    net.population("a", "if_neuron", 3, threshold=60)
+    net.connect("b", "a", delay=2)
+    net.connect("x", "a", "dense", weights=rng.integers(-10, 40, size=(4, 3)))
+    net.probe("a", "v")
+    link = HostLink(SimTransport(net))
+    (region,) = [r for r in link.map["regions"] if r.get("source") == "b"]
+    assert (region["depth"], region["delay"]) == (3, 2)
+    inputs = {"b": rng.integers(-20, 60, size=(4, 3)), "x": rng.random((4, 4)) < 0.5}
+    assert_same(link.run(inputs), net.model().run(inputs))

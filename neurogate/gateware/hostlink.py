@@ -225,6 +225,11 @@ def _regions(design, net: Network) -> list[_Region]:
     sizes.update({k: v.size for k, v in net.encoders.items()})
     sizes.update({k: v.size for k, v in net.populations.items()})
     value_edges = [c for c in net.connections if c.synapse is None]
+    value_ports = {}  # id(we signal): value connection, where the design tells (value_port)
+    if hasattr(design, "value_port"):
+        for conn in value_edges:
+            if net.node(conn.source).kind == "value":
+                value_ports[id(design.value_port(conn)[2])] = conn
 
     def depth_of(stem, port):
         if stem in sizes:
@@ -242,16 +247,25 @@ def _regions(design, net: Network) -> list[_Region]:
             continue
         used |= {key, f"{base}_addr", f"{base}_data"}
         extra = {}
-        stem = base[: -len("_in")] if base.endswith("_in") else base
-        edges = [c for c in value_edges if stem in (c.target, f"{c.source}_{c.target}")]
-        if stem in net.encoders:
-            extra = {"source": net.encoders[stem].source, "port": None, "delay": 0}
-        elif len(edges) == 1:
-            conn = edges[0]
-            extra = {"source": conn.source, "port": conn.port, "delay": conn.delay}
         ports = tuple(getattr(design, f"{base}_{s}") for s in ("addr", "data", "we"))
-        shape = members[f"{base}_data"].shape
+        stem = base[: -len("_in")] if base.endswith("_in") else base
         depth = depth_of(stem, ports[0])
+        conn = value_ports.get(id(ports[2]))
+        if conn is not None:
+            # the design says which value connection this port takes and whether its data is
+            # the population's whole input word (the value in field `port`) or the value alone
+            whole_word = design.value_port(conn)[3]
+            port = conn.port if whole_word else None
+            extra = {"source": conn.source, "port": port, "delay": conn.delay}
+            depth = net.populations[conn.target].size
+        elif stem in net.encoders:
+            extra = {"source": net.encoders[stem].source, "port": None, "delay": 0}
+        else:
+            edges = [c for c in value_edges if stem == c.target]
+            if len(edges) == 1:
+                conn = edges[0]
+                extra = {"source": conn.source, "port": conn.port, "delay": conn.delay}
+        shape = members[f"{base}_data"].shape
         regions.append(_Region(base, "write", depth, shape, ports, **extra))
     for key, member in members.items():
         if key in used or member.is_signature or member.flow != In or not key.endswith("_addr"):
