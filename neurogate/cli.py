@@ -431,6 +431,22 @@ def cmd_import(args) -> int:
     return 0
 
 
+# -- new-plugin -------------------------------------------------------------------------------
+def cmd_new_plugin(args) -> int:
+    from neurogate.scaffold import new_plugin
+
+    try:
+        root = new_plugin(args.name, args.kind, args.dir)
+    except (ValueError, FileExistsError) as exc:
+        raise CLIError(str(exc)) from None
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    print(f"wrote {root}/ ({args.kind} plugin {args.name!r}):")
+    for name in files:
+        print(f"  {name}")
+    print(f"next: cd {root} && pip install -e . && neurogate plugins && pytest")
+    return 0
+
+
 # -- demo -------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from neurogate.demo import run_demo
@@ -552,6 +568,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=1, help="seed of --compare inputs (default: 1)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "new-plugin", help="scaffold a pip-installable plugin package with one component"
+    )
+    p.add_argument("name", help="component name, also the module name (a lowercase identifier)")
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=("neuron", "encoder", "decorrelator", "router"),
+        help="what the generated component is (a working, bit-true starting point)",
+    )
+    p.add_argument("--dir", metavar="D", help="project directory (default: ./neurogate-NAME)")
+    p.set_defaults(func=cmd_new_plugin)
 
     p = sub.add_parser(
         "demo", help="simulate an encoder-driven LIF population; check model == gateware"
