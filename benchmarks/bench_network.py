@@ -11,6 +11,7 @@ layer spikes sparsely.
     python benchmarks/bench_network.py                      # both shapes, best of 5
     python benchmarks/bench_network.py --sizes 1000,1000,1000 --steps 1000 --repeat 3
     python benchmarks/bench_network.py --synth 64,128,10    # gateware on iCE40 UP5K
+    python benchmarks/bench_network.py --synth 64,128,10 --mesh 2x2   # the same on 4 cores
 
 ``--synth IN,HIDDEN,OUT`` builds the gateware of a two-layer network (``lif_shift`` hidden
 layer, ``if_neuron`` output layer, 8-bit dense weights) and reports its UP5K area (Yosys) and
@@ -46,7 +47,7 @@ def build(sizes, n_in, seed):
     return net
 
 
-def synth(spec: str, seeds: int) -> None:
+def synth(spec: str, seeds: int, mesh: str | None = None) -> None:
     """Area and Fmax of the gateware of a two-layer network on the UP5K."""
     import tempfile
     from pathlib import Path
@@ -63,6 +64,14 @@ def synth(spec: str, seeds: int) -> None:
     net.population("o", "if_neuron", n_out, threshold=100)
     net.connect("x", "h", "dense", weights=rng.integers(-8, 9, size=(n_in, n_hid)))
     net.connect("h", "o", "dense", weights=rng.integers(-8, 9, size=(n_hid, n_out)))
+    where = ""
+    if mesh:
+        width, height = (int(v) for v in mesh.lower().split("x"))
+        nodes = [(x, y) for y in range(height) for x in range(width)]
+        net.mesh(width, height, place={"h": nodes[-1], "o": nodes[len(nodes) // 2]})
+        where = f", on a {width} x {height} mesh (x at {nodes[0]}, h at {nodes[-1]}, o at " + (
+            f"{nodes[len(nodes) // 2]})"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -71,8 +80,9 @@ def synth(spec: str, seeds: int) -> None:
         )
         area = columns(cells, "up5k")
     print(
-        f"network {n_in} -> {n_hid} lif_shift -> {n_out} if_neuron (dense, 8-bit weights) on "
-        f"UP5K: {area['lut']} LUT4, {area['carry']} carry, {area['ff']} FF, {area['ram']} EBR; "
+        f"network {n_in} -> {n_hid} lif_shift -> {n_out} if_neuron (dense, 8-bit weights"
+        f"{where}) on UP5K: {area['lut']} LUT4, {area['carry']} carry, {area['ff']} FF, "
+        f"{area['ram']} EBR; "
         f"Fmax {max(fmax):.1f} MHz (best of {seeds} seeds; {time.perf_counter() - t0:.0f} s)"
     )
 
@@ -87,9 +97,10 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--synth", metavar="IN,HIDDEN,OUT", help="gateware area/Fmax on UP5K")
     parser.add_argument("--seeds", type=int, default=2, help="nextpnr seeds for --synth")
+    parser.add_argument("--mesh", metavar="WxH", help="--synth on a mesh of routers, e.g. 2x2")
     args = parser.parse_args(argv)
     if args.synth:
-        return synth(args.synth, args.seeds)
+        return synth(args.synth, args.seeds, args.mesh)
     shapes = [
         tuple(int(x) for x in s.split(","))
         for s in (args.sizes or ["1000,1000,1000", "400,400,200"])
