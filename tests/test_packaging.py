@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from neurogate.scaffold import KINDS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,12 +45,18 @@ def test_wheel_and_sdist_contents(dists):
         "neurogate/plugins/neurons/lif.py",
         "neurogate/plugins/encoders/lfsr.py",
         "neurogate/sim/backends.py",
+        "neurogate/testing.py",
+        "_neurogate_pytestplugin.py",  # the pytest11 entry point
+        "neurogate/scaffold/__init__.py",
+        *(f"neurogate/scaffold/templates/{k}.py.tmpl" for k in KINDS),  # new-plugin templates
+        "neurogate/scaffold/templates/pyproject.toml.tmpl",
     ):
         assert required in names, required
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "neurogate = neurogate.cli:main" in text
+    assert "[pytest11]\nneurogate = _neurogate_pytestplugin" in text
     with tarfile.open(sdist) as tar:
         members = tar.getnames()
     top = members[0].split("/")[0]
@@ -61,6 +69,8 @@ def test_wheel_and_sdist_contents(dists):
         "tests/plugin_pkgs/good_plugin.py",
         "docs/conf.py",
         "examples/custom_neuron.py",
+        "_neurogate_pytestplugin.py",
+        "neurogate/scaffold/templates/router.py.tmpl",
     ):
         assert f"{top}/{required}" in members, required
     assert not any("__pycache__" in m for m in members)
@@ -86,3 +96,10 @@ def test_wheel_and_sdist_install_and_run(dists, tmp_path):
         assert "model == gateware: OK" in out
         sh(bindir / "neurogate", "rtl", "lif", "-o", tmp_path / "lif.v", cwd=tmp_path, env=clean)
         assert "module lif(" in (tmp_path / "lif.v").read_text()
+        plugin = tmp_path / f"plugin-{dist.suffix}"  # the templates come from the installed copy
+        sh(bindir / "neurogate", "new-plugin", "pkg_check", "--kind", "router", "--dir", plugin,
+           cwd=tmp_path, env=clean)  # fmt: skip
+        assert (
+            "class PkgCheck(ng.Component):"
+            in (plugin / "src" / "neurogate_pkg_check" / "pkg_check.py").read_text()
+        )
