@@ -59,6 +59,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.neurons.alif",
     "neurogate.plugins.neurons.cuba_lif",
     "neurogate.plugins.neurons.izhikevich",
+    "neurogate.plugins.neurons.hh_stn",
     "neurogate.plugins.neurons.li",
     "neurogate.plugins.arith.and_mul",
     "neurogate.plugins.arith.xnor_mul",
