@@ -244,6 +244,14 @@ def _tables(dt: float, lut_bits: int):
     return vtab, b2, ahp, const
 
 
+@functools.cache
+def _transposed(dt: float, lut_bits: int):
+    """The ``v`` table as ``(22, rows)`` (contiguous columns, for :func:`numpy.take`)."""
+    out = np.ascontiguousarray(_tables(dt, lut_bits)[0].T)
+    out.setflags(write=False)
+    return out
+
+
 def _signed(x):
     """An unsigned value as a signed one of one more bit (same number)."""
     return Cat(x, Const(0, 1)).as_signed()
@@ -280,7 +288,7 @@ class HHSTN(NeuronKernel):
         return _tables(self.dt, self.lut_bits)
 
     def state_fields(self):
-        row = self._v_row(np.array([round(V_INIT * (1 << FV))]))[0]
+        row = self._v_row(np.array([round(V_INIT * (1 << FV))]))[:, 0]
         init = {x: int(row[V_COLUMNS.index(f"{x}_inf")]) for x in GATES}
         fields = {
             "v": Port("out", V_WIDTH, True, "membrane potential (mV, Q.16)", round(V_INIT * 2**FV))
@@ -295,20 +303,23 @@ class HHSTN(NeuronKernel):
         return {"i_app": Port("in", I_WIDTH, True, "applied current (uA/cm^2, Q.16)")}
 
     def _v_row(self, v):
-        """Return the interpolated ``v`` table rows ``(n, 11)`` for raw ``v``."""
-        vtab = self.tables()[0]
+        """Return the interpolated ``v`` table columns ``(11, n)`` for raw ``v``."""
+        vtab_t = _transposed(self.dt, self.lut_bits)
         shift = FV - self.lut_bits
         vc = np.clip(v, V_LO << FV, (V_HI << FV) - 1)
-        row = vtab[(vc >> shift) - (V_LO << self.lut_bits)]
+        row = np.take(vtab_t, (vc >> shift) - (V_LO << self.lut_bits), axis=1)
         cols = len(V_COLUMNS)
-        frac = (vc & ((1 << shift) - 1))[:, None]
-        return row[:, :cols] + ((row[:, cols:] * frac) >> shift)
+        slope = row[cols:]
+        slope *= vc & ((1 << shift) - 1)
+        slope >>= shift
+        slope += row[:cols]
+        return slope
 
     def update_np(self, state, inputs):
         _, b2tab, ahptab, c = self.tables()
         v, n, h, r, q, ca = (state[k] for k in ("v", "n", "h", "r", "q", "ca"))
         row = self._v_row(v)
-        m3, a3, s2 = row[:, 0], row[:, 1], row[:, 2]
+        m3, a3, s2 = row[0], row[1], row[2]
         b2 = b2tab[np.minimum(r >> (FG - R_BITS), (1 << R_BITS) - 1)]
         ahp = ahptab[np.minimum(ca >> (FG - CA_STEP_BITS), (1 << CA_BITS) - 1)]
 
@@ -328,7 +339,7 @@ class HHSTN(NeuronKernel):
         v_new = np.clip(v + ((total * c["dt"]) >> FDT), -vmax - 1, vmax)
         out = {"v": v_new}
         for j, x in enumerate(GATES):
-            xinf, k = row[:, 3 + 2 * j], row[:, 4 + 2 * j]
+            xinf, k = row[3 + 2 * j], row[4 + 2 * j]
             g = state[x]
             out[x] = np.clip(g + ((k * (xinf - g)) >> FG), 0, 1 << FG)
         dca = (c["dteps"] * (-(i_ca + i_t) - ((c["k_ca"] * ca) >> FG))) >> (FEPS + FV - FG)

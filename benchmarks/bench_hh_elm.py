@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""``hh_stn`` and ``elm``: NumPy speed, fidelity against float64 (with a plot), and synthesis.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_hh_elm.py speed         # 10,000 hh_stn, ms/step
+    python benchmarks/bench_hh_elm.py fidelity --plot hh_stn.png      # 500 ms, 5 neurons
+    python benchmarks/bench_hh_elm.py synth --arch ecp5               # one neuron, 1024 core
+
+``speed`` times ``HHSTN.model(n).run`` (the parallel model: the kernel's update plus the
+wrapper's range checks and output copies) and ``update_np`` alone, best of ``--repeat``.
+``fidelity`` runs 500 ms of constant (10, 25, 40 uA/cm^2) and noisy (mean 15..40, s.d. 30
+uA/cm^2 per 0.025 ms step) input against :func:`~neurogate.plugins.neurons.hh_stn.reference`.
+``synth`` synthesises one parallel neuron and a 1024-neuron :class:`NeuronCore` with the YoWASP
+flow of bench_synth.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurogate.gateware.neuron_core import NeuronCore
+from neurogate.plugins.neurons.hh_stn import HHSTN, reference
+
+Q16 = 1 << 16
+
+
+def speed(args) -> None:
+    cell = HHSTN()
+    rng = np.random.default_rng(1)
+    n, steps = args.n, args.steps
+    i_app = rng.integers(0, 40 * Q16, size=(steps, n))
+    cell.model(n).run({"i_app": i_app[:5]})  # warm-up (tables)
+    best = np.inf
+    for _ in range(args.repeat):
+        model = cell.model(n)
+        t0 = time.perf_counter()
+        model.run({"i_app": i_app})
+        best = min(best, time.perf_counter() - t0)
+    state = {k: np.full(n, v, dtype=np.int64) for k, v in cell.reset_state().items()}
+    bare = np.inf
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        for t in range(steps):
+            state, _ = cell.update_np(state, {"i_app": i_app[t]})
+        bare = min(bare, time.perf_counter() - t0)
+    print(f"hh_stn n={n}: model.run {best / steps * 1e3:.3f} ms/step, "
+          f"update_np alone {bare / steps * 1e3:.3f} ms/step (best of {args.repeat}, "
+          f"{steps} steps)")  # fmt: skip
+
+
+def spike_fidelity(ref_spikes, spikes, dt: float, tol_ms: float = 1.0):
+    ref_t = np.flatnonzero(ref_spikes) * dt
+    got_t = np.flatnonzero(spikes) * dt
+    if not len(ref_t):
+        return float("nan"), 1.0
+    near = [len(got_t) > 0 and np.min(np.abs(got_t - t)) <= tol_ms for t in ref_t]
+    return len(got_t) / len(ref_t), float(np.mean(near))
+
+
+def fidelity(args) -> None:
+    dt = 0.025
+    steps = round(args.ms / dt)
+    rng = np.random.default_rng(args.seed)
+    const = np.array([10.0, 25.0, 40.0])
+    mean = rng.uniform(15, 40, size=2)
+    i_float = np.concatenate(
+        [np.tile(const, (steps, 1)), mean + rng.normal(0, 30, size=(steps, 2))], axis=1
+    )
+    i_raw = np.round(np.clip(i_float, -127, 127) * Q16).astype(np.int64)
+    labels = [f"{c:g} uA/cm2" for c in const] + [f"noisy, mean {m:.1f}" for m in mean]
+    print(f"{'input':<20} {'ref spikes':>10} {'model':>6} {'ratio':>6} {'<=1ms':>6} {'RMS mV':>7}")
+    for lut_bits in args.lut_bits:
+        out = HHSTN(lut_bits=lut_bits).model(i_raw.shape[1]).run({"i_app": i_raw})
+        ref = reference(i_raw / Q16, dt)
+        print(f"lut_bits = {lut_bits}")
+        for j, label in enumerate(labels):
+            ratio, near = spike_fidelity(ref["spike"][:, j], out["spike"][:, j], dt)
+            rms = float(np.sqrt(np.mean((out["v"][:, j] / Q16 - ref["v"][:, j]) ** 2)))
+            n_ref, n_got = int(ref["spike"][:, j].sum()), int(out["spike"][:, j].sum())
+            print(f"{label:<20} {n_ref:>10} "
+                  f"{n_got:>6} {ratio:6.3f} {near:6.3f} {rms:7.3f}")  # fmt: skip
+        if args.plot and lut_bits == args.lut_bits[0]:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            t = np.arange(steps) * dt
+            fig, axes = plt.subplots(len(labels), 1, figsize=(9, 2 * len(labels)), sharex=True)
+            for j, ax in enumerate(axes):
+                ax.plot(t, ref["v"][:, j], lw=0.8, label="float64")
+                ax.plot(t, out["v"][:, j] / Q16, lw=0.8, ls="--", label="fixed point")
+                ax.set_ylabel("v (mV)")
+                ax.set_title(labels[j], fontsize=9)
+            axes[0].legend(loc="upper right", fontsize=8)
+            axes[-1].set_xlabel("t (ms)")
+            fig.tight_layout()
+            fig.savefig(args.plot, dpi=80)
+            print(f"wrote {args.plot}")
+
+
+def synth(args) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_synth import columns, synthesise_gateware
+
+    cell = HHSTN()
+    memory = "bram" if args.arch == "ecp5" else "ebr"
+    builds = {"one parallel neuron": cell.create}
+    if args.core:
+        core = NeuronCore(cell, args.core, memory=memory)
+        builds[f"core of {args.core}"] = core.create
+    for label, make in builds.items():
+        if args.only and args.only not in label:
+            continue
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            cells, fmax = synthesise_gateware(
+                label, make, Path(tmp), args.arch, True, args.seeds, args.freq
+            )
+        area = columns(cells, args.arch)
+        best = max(fmax) if fmax else None
+        print(f"hh_stn {label} on {args.arch}: {area}, Fmax {best} MHz "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("speed")
+    p.add_argument("--n", type=int, default=10000)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--repeat", type=int, default=3)
+    p = sub.add_parser("fidelity")
+    p.add_argument("--ms", type=float, default=500.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lut-bits", type=int, nargs="+", default=[2])
+    p.add_argument("--plot", type=Path)
+    p = sub.add_parser("synth")
+    p.add_argument("--arch", default="ecp5", choices=("ecp5", "up5k"))
+    p.add_argument("--core", type=int, default=1024, help="neurons of the core (0: none)")
+    p.add_argument("--only", default="")
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--freq", type=float, default=40.0)
+    args = parser.parse_args(argv)
+    {"speed": speed, "fidelity": fidelity, "synth": synth}[args.cmd](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
