@@ -60,6 +60,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.neurons.cuba_lif",
     "neurogate.plugins.neurons.izhikevich",
     "neurogate.plugins.neurons.hh_stn",
+    "neurogate.plugins.neurons.adex",
     "neurogate.plugins.neurons.li",
     "neurogate.plugins.arith.and_mul",
     "neurogate.plugins.arith.xnor_mul",
