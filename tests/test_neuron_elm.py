@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from amaranth.sim import Simulator
 
 from neurogate.plugins.neurons.elm import ELM, random_weights, reference
 
@@ -144,3 +145,67 @@ def test_overflowing_weight_and_bad_format():
         ELM(w)
     with pytest.raises(ValueError, match=_exact("elm fraction must be an int in 1..20, not 0")):
         ELM(_tiny(), fraction=0)
+
+
+# -- gateware ---------------------------------------------------------------------------------
+def _gateware_run(elm, x_raw):
+    """Run ``x_raw`` (steps x d_in raw) through ELMGateware in pysim; return y, b, m per step."""
+    dut = elm.gateware()
+    d_in, n_b, d_m, _, d_out = dut.dims
+    out = {"y": [], "b": [], "m": [], "cycles": []}
+
+    async def bench(ctx):
+        for row in x_raw:
+            for i in range(d_in):
+                ctx.set(dut.x[i], int(row[i]))
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.start, 0)
+            cycles = 0
+            while not ctx.get(dut.done):
+                await ctx.tick()
+                cycles += 1
+            out["cycles"].append(cycles)
+            out["y"].append([ctx.get(dut.y[o]) for o in range(d_out)])
+            out["b"].append([ctx.get(dut.b[k]) for k in range(n_b)])
+            out["m"].append([ctx.get(dut.m[j]) for j in range(d_m)])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    out = {key: np.array(value, dtype=np.int64) for key, value in out.items()}
+    out["cycles_per_step"] = dut.cycles_per_step
+    return out
+
+
+def test_gateware_known_answer():
+    elm = ELM(_tiny())
+    got = _gateware_run(elm, np.array([[1, 2], [0, 0]]) << 12)
+    assert (got["y"][:, 0] / 4096).tolist() == [0.5, 0.8125]
+    assert (got["m"][:, 0] / 4096).tolist() == [0.25, 0.40625]
+    # k_b b, 2 synapses, k_m m, 1 row of W_1 (2 wide), W_2 row (1), (1 - k_lambda) t, W_y row
+    assert got["cycles_per_step"] == 1 + 2 + 1 + 2 + 1 + 1 + 1
+    assert got["cycles"].tolist() == [9, 9]  # cycles_per_step + 1 (done follows the last)
+
+
+@pytest.mark.parametrize(
+    ("dims", "fraction", "state_width"),
+    [
+        ({"d_in": 8, "n_b": 4, "d_m": 3, "d_h": 5, "d_out": 2}, 12, 24),
+        ({"d_in": 6, "n_b": 2, "d_m": 2, "d_h": 3, "d_out": 1}, 8, 12),  # saturating
+        ({"d_in": 3, "n_b": 3, "d_m": 1, "d_h": 2, "d_out": 2}, 16, 32),
+    ],
+)
+def test_gateware_matches_model(dims, fraction, state_width, rng):
+    w = random_weights(rng, **dims)
+    elm = ELM(w, fraction=fraction, state_width=state_width)
+    lim = 1 << (state_width - 1)
+    x = rng.integers(-lim, lim, size=(12, dims["d_in"]))
+    x[6:] >>= state_width // 2  # small inputs after large ones
+    want = ELM(w, fraction=fraction, state_width=state_width).run(x, raw=True)
+    got = _gateware_run(elm, x)
+    for key in ("y", "b", "m"):
+        np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+    if state_width == 12:
+        assert np.abs(want["b"]).max() == lim - 1 or want["b"].min() == -lim  # it saturated

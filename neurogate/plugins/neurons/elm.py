@@ -1,10 +1,12 @@
 """``elm``: Branch-ELM v2 (Expressive Leaky Memory neuron) inference in fixed point, NumPy only.
 
-**Status.** This module has the fixed-point NumPy model (:class:`ELM`, :meth:`ELM.run`), the
-float64 reference (:func:`reference`) and the weight loading with its checks. It has **no
-gateware yet** and is therefore not a registered component: the state update is a small MLP
-per neuron, which does not fit the one-update-per-clock :class:`~neurogate.core.neuron.NeuronKernel`
-contract; it needs its own component with one MAC datapath time-multiplexed over the MLP.
+**Status.** :class:`ELM` is the fixed-point NumPy model (:meth:`ELM.run`), :func:`reference`
+the float64 forward pass and :class:`ELMGateware` the gateware, bit-true to :class:`ELM` (one
+MAC datapath time-multiplexed over every product of the step, see "Gateware" below). The MLP
+per neuron does not fit the one-update-per-clock
+:class:`~neurogate.core.neuron.NeuronKernel` contract, so ``elm`` is its own class and is not
+a registered component (it has no place in the component registry's parameter model, which
+wants hashable parameters, not a weight dict).
 
 **Equations** (Spieler, Rahaman, Martius, Schoelkopf & Levina, "The Expressive Leaky Memory
 Neuron", ICLR 2024; Branch-ELM), for an input ``x_t`` of ``d_in`` synapses grouped into ``n_b``
@@ -50,6 +52,22 @@ with ``fraction`` (default 12) fraction bits; a product is exact and then floore
     m = sat(km + P(1 - k_lambda, ((W_2 @ h) >> F) + c_2))
     y = ((W_y @ m) >> F) + c_y
 
+**Gateware.** :class:`ELMGateware` (an :class:`amaranth.lib.wiring.Component`) runs one
+step per ``start`` strobe: a program of ``cycles_per_step`` instructions, one multiply-add
+per clock on one multiplier, in this order: ``k_b * b`` of each branch, then the branch's
+synapses ``w_s * x`` (the new ``b``), ``k_m * m`` of each memory unit, the ``d_h`` rows of
+``W_1 [b, km]`` (``h``), then for each memory unit the row of ``W_2 h`` followed by ``(1 -
+k_lambda) * that`` (the new ``m``), then the rows of ``W_y m`` (``y``). An instruction is a
+weight (a constant, from a ROM indexed by the program counter) times an operand register
+(``x``, ``b``, ``km``, ``m``, ``h`` or a temporary) added to an exact accumulator; the last
+instruction of a dot product shifts the sum, applies its bias / ReLU / saturation and writes
+the destination register, which the next instruction may already read. ``x`` is sampled
+while ``busy`` is low and ``start`` is strobed; ``busy`` is high for the ``cycles_per_step``
+cycles of the step, ``done`` for one cycle after, when ``y``, ``b`` and ``m`` hold the step's
+values. Widths follow from the weights: each register class is as wide as the bound of its
+values (``b`` and ``m``: ``state_width``; ``h``, the temporary and ``y``: from the sums of the
+absolute weights), the accumulator as wide as the largest dot product needs.
+
 >>> import numpy as np
 >>> from neurogate.plugins.neurons.elm import ELM, random_weights
 >>> w = random_weights(np.random.default_rng(0), d_in=8, n_b=4, d_m=3, d_h=5, d_out=2)
@@ -61,8 +79,12 @@ with ``fraction`` (default 12) fraction bits; a product is exact and then floore
 from __future__ import annotations
 
 import numpy as np
+from amaranth.hdl import Array, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
 
-__all__ = ["ELM", "check_weights", "random_weights", "reference"]
+__all__ = ["ELM", "ELMGateware", "check_weights", "random_weights", "reference"]
 
 KEYS = (
     "w_s", "k_b", "k_m", "k_lambda", "mlp.0.weight", "mlp.0.bias", "mlp.2.weight",
@@ -212,3 +234,194 @@ class ELM:
             out["m"].append(self.m.copy())
             out["y"].append(y)
         return {key: np.array(value, dtype=np.int64) for key, value in out.items()}
+
+    def gateware(self) -> ELMGateware:
+        """Return the gateware of this neuron (:class:`ELMGateware`)."""
+        return ELMGateware(self)
+
+
+# post operations of the last instruction of a dot product
+_T, _B, _KM, _H, _TB, _M, _Y = range(7)
+
+
+def _bits(bound: int) -> int:
+    """Bits of a signed value within ``-bound .. bound``."""
+    return max(int(bound).bit_length() + 1, 2)
+
+
+class ELMGateware(wiring.Component):
+    """Gateware of an :class:`ELM`: one MAC datapath, one step per ``start`` (module docstring).
+
+    Members
+    -------
+    x : in, array of d_in signed state_width
+        The raw input of the step, sampled with ``start``.
+    start : in, 1
+        Strobe: run one step (ignored while ``busy``).
+    busy : out, 1
+        High while the step runs.
+    done : out, 1
+        High for one cycle when ``y``, ``b`` and ``m`` hold the step's values.
+    y, b, m : out, arrays
+        The raw output, branch traces and memory.
+    """
+
+    def __init__(self, elm: ELM):
+        self.elm = elm
+        r, f, sw = elm.raw, elm.fraction, elm.state_width
+        n_b, d_m = elm.n_b, elm.d_m
+        d_in, d_h, d_out = len(r["w_s"]), len(r["mlp.0.bias"]), len(r["w_y.bias"])
+        smax = 1 << (sw - 1)
+        w1, w2, wy = r["mlp.0.weight"], r["mlp.2.weight"], r["w_y.weight"]
+        h_max = (
+            max(int(np.abs(row).sum()) * smax >> f for row in w1)
+            + int(np.abs(r["mlp.0.bias"]).max())
+            + 1
+        )
+        t_max = (
+            max(
+                max(int(np.abs(row).sum()) * h_max >> f for row in w2)
+                + int(np.abs(r["mlp.2.bias"]).max()),
+                smax,
+            )
+            + 1
+        )
+        y_max = (
+            max(int(np.abs(row).sum()) * smax >> f for row in wy)
+            + int(np.abs(r["w_y.bias"]).max())
+            + 1
+        )
+        self.y_width = _bits(y_max)
+        self.op_width = _bits(max(smax, h_max, t_max))
+        # operand registers: x, b, km, m, h, t
+        base = {"x": 0, "b": d_in, "km": d_in + n_b, "m": d_in + n_b + d_m}
+        base["h"] = base["m"] + d_m
+        base["t"] = base["h"] + d_h
+        self.n_operands = base["t"] + 1
+        prog = []  # (weight, operand, last, post, target, bias)
+        acc_max = 0
+
+        def dot(weights, operands, post, target, bias=0, op_max=smax):
+            nonlocal acc_max
+            weights = [int(w) for w in weights]
+            acc_max = max(acc_max, sum(abs(w) for w in weights) * op_max)
+            for k, (w, o) in enumerate(zip(weights, operands, strict=True)):
+                last = k == len(weights) - 1
+                prog.append(
+                    (
+                        w,
+                        o,
+                        int(last),
+                        post if last else 0,
+                        target if last else 0,
+                        bias if last else 0,
+                    )
+                )
+
+        per = d_in // n_b
+        for k in range(n_b):
+            dot([r["k_b"][k]], [base["b"] + k], _T, 0)
+            dot(r["w_s"][k * per : (k + 1) * per], range(k * per, (k + 1) * per), _B, k)
+        for j in range(d_m):
+            dot([r["k_m"][j]], [base["m"] + j], _KM, j)
+        z = [base["b"] + k for k in range(n_b)] + [base["km"] + j for j in range(d_m)]
+        for i in range(d_h):
+            dot(w1[i], z, _H, i, int(r["mlp.0.bias"][i]))
+        for j in range(d_m):
+            dot(w2[j], [base["h"] + i for i in range(d_h)], _TB, 0, int(r["mlp.2.bias"][j]), h_max)
+            dot([r["1-k_lambda"][j]], [base["t"]], _M, j, 0, t_max)
+        for o in range(d_out):
+            dot(wy[o], [base["m"] + j for j in range(d_m)], _Y, o, int(r["w_y.bias"][o]))
+        self.program = prog
+        self.acc_width = _bits(acc_max)
+        self.base = base
+        self.dims = (d_in, n_b, d_m, d_h, d_out)
+        super().__init__({
+            "x": In(data.ArrayLayout(signed(sw), d_in)),
+            "start": In(1),
+            "busy": Out(1),
+            "done": Out(1),
+            "y": Out(data.ArrayLayout(signed(self.y_width), d_out)),
+            "b": Out(data.ArrayLayout(signed(sw), n_b)),
+            "m": Out(data.ArrayLayout(signed(sw), d_m)),
+        })  # fmt: skip
+
+    @property
+    def cycles_per_step(self) -> int:
+        """Clock cycles of ``busy`` per step (one per instruction)."""
+        return len(self.program)
+
+    def elaborate(self, platform):
+        m = Module()
+        elm = self.elm
+        f, sw = elm.fraction, elm.state_width
+        d_in, n_b, d_m, _, _ = self.dims
+        lo, hi = -(1 << (sw - 1)), (1 << (sw - 1)) - 1
+        prog = self.program
+        n = len(prog)
+
+        def rom(name, values, shape):
+            mem = Memory(shape=shape, depth=n, init=[int(v) for v in values])
+            m.submodules[name] = mem
+            return mem.read_port(domain="comb")
+
+        pc = Signal(range(n))
+        cols = list(zip(*prog, strict=True))
+        wmax = max(abs(v) for v in cols[0])
+        ports = {
+            "w": rom("rom_w", cols[0], signed(_bits(wmax))),
+            "op": rom("rom_op", cols[1], unsigned(max(self.n_operands - 1, 1).bit_length())),
+            "last": rom("rom_last", cols[2], unsigned(1)),
+            "post": rom("rom_post", cols[3], unsigned(3)),
+            "target": rom("rom_target", cols[4], unsigned(max(max(cols[4]), 1).bit_length())),
+            "bias": rom("rom_bias", cols[5], signed(_bits(max(abs(v) for v in cols[5])))),
+        }
+        for port in ports.values():
+            m.d.comb += port.addr.eq(pc)
+        regs = Array(Signal(signed(self.op_width), name=f"opnd{i}") for i in range(self.n_operands))
+        acc = Signal(signed(self.acc_width))
+        busy = Signal()
+        m.d.comb += [self.busy.eq(busy)]
+        for k in range(n_b):
+            m.d.comb += self.b[k].eq(regs[self.base["b"] + k])
+        for j in range(d_m):
+            m.d.comb += self.m[j].eq(regs[self.base["m"] + j])
+        total = Signal(signed(self.acc_width), name="acc_next")
+        m.d.comb += total.eq(acc + ports["w"].data * regs[ports["op"].data])
+        s = total >> f
+
+        def sat(v):
+            return Mux(v < lo, lo, Mux(v > hi, hi, v))
+
+        m.d.sync += self.done.eq(0)
+        with m.If(~busy & self.start):
+            m.d.sync += [busy.eq(1), pc.eq(0), acc.eq(0)]
+            for i in range(d_in):
+                m.d.sync += regs[i].eq(self.x[i])
+        with m.Elif(busy):
+            m.d.sync += acc.eq(Mux(ports["last"].data, 0, total))
+            with m.If(pc == n - 1):
+                m.d.sync += [busy.eq(0), self.done.eq(1)]
+            with m.Else():
+                m.d.sync += pc.eq(pc + 1)
+            target, bias = ports["target"].data, ports["bias"].data
+            t = regs[self.base["t"]]
+            with m.If(ports["last"].data), m.Switch(ports["post"].data):
+                with m.Case(_T):
+                    m.d.sync += t.eq(s)
+                with m.Case(_B):
+                    m.d.sync += regs[self.base["b"] + target].eq(sat(t + s))
+                with m.Case(_KM):
+                    m.d.sync += regs[self.base["km"] + target].eq(s)
+                with m.Case(_H):
+                    hv = s + bias
+                    m.d.sync += regs[self.base["h"] + target].eq(Mux(hv < 0, 0, hv))
+                with m.Case(_TB):
+                    m.d.sync += t.eq(s + bias)
+                with m.Case(_M):
+                    km = regs[self.base["km"] + target]
+                    m.d.sync += regs[self.base["m"] + target].eq(sat(km + s))
+                with m.Case(_Y):
+                    m.d.sync += self.y[target].eq(s + bias)
+
+        return m
