@@ -197,7 +197,12 @@ def _check_params(comp: Component) -> None:
         wrong = _Wrong()
         try:
             cls(**{**comp._given, key: wrong})
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, TypeError | ValueError):
+                raise ConformanceError(
+                    f"{name}.{key}={wrong!r} raised {type(exc).__name__}: {exc!s}: a rule "
+                    "raises TypeError or ValueError"
+                ) from None
             if f"{name}.{key}" not in str(exc):
                 raise ConformanceError(
                     f"{name}.{key}={wrong!r} raised {type(exc).__name__}: {exc!s}: the message "

@@ -495,6 +495,48 @@ def test_helpers_check_builtins_and_report_mismatches(rng_seed):
         parameter_sets(sweep={"width": 8})
 
 
+def _lax(where, value):
+    return value
+
+
+def _anonymous(where, value):
+    if not isinstance(value, int):
+        raise TypeError(f"expected an int, got {value!r}")
+    return value
+
+
+def _clumsy(where, value):
+    return value.bit_length() and value
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (_lax, "t_rules.k accepts <wrong value>: its rule validates nothing"),
+        (
+            _anonymous,
+            "t_rules.k=<wrong value> raised TypeError: expected an int, got <wrong value>: the "
+            "message must name the parameter (t_rules.k must be ..., not ...)",
+        ),
+        (
+            _clumsy,
+            "t_rules.k=<wrong value> raised AttributeError: '_Wrong' object has no attribute "
+            "'bit_length': a rule raises TypeError or ValueError",
+        ),
+    ],
+)
+def test_parameter_rules_must_reject_and_name(rule, message):
+    from neurogate.core.component import Param
+    from neurogate.plugins.arith.counter import Counter
+
+    class Rules(Counter):
+        name = "t_rules"
+        k = Param(1, rule, "a parameter")
+
+    with pytest.raises(ConformanceError, match=f"^{re.escape(message)}$"):
+        check_conformance(Rules)
+
+
 def test_every_builtin_value_component_conforms(rng_seed):
     pm = ng.get_plugin_manager(autoload=False)
     for name in pm.components():
