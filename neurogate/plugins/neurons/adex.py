@@ -144,9 +144,9 @@ class Quantised:
 class Coef:
     """A real constant ``c`` applied to raw integers: ``y = (m * x + 2**(s-1)) >> s``.
 
-    ``x`` has ``in_frac`` fraction bits and ``y`` ``out_frac``; ``m`` has at most
-    :data:`COEF_BITS` bits (more only when ``s`` is 0), so ``m / 2**s`` is ``c`` within a
-    relative ``2**-(COEF_BITS - 1)``.
+    ``x`` has ``in_frac`` fraction bits and ``y`` ``out_frac``; ``m`` has at most ``bits``
+    bits (:data:`COEF_BITS` unless :meth:`make` is told otherwise; more only when ``s`` is 0),
+    so ``m / 2**s`` is ``c`` within a relative ``2**-(bits - 1)``.
     """
 
     value: float
@@ -155,14 +155,17 @@ class Coef:
     scale: int  # out_frac - in_frac
 
     @classmethod
-    def make(cls, where: str, value: float, in_frac: int, out_frac: int) -> Coef:
+    def make(
+        cls, where: str, value: float, in_frac: int, out_frac: int, bits: int = COEF_BITS
+    ) -> Coef:
+        """The image of ``value`` with a mantissa of ``bits`` bits (see the class)."""
         scale = out_frac - in_frac
         if value == 0:
             return cls(0.0, 0, 0, scale)
-        s = COEF_BITS - 1 - math.floor(math.log2(abs(value))) - scale
+        s = bits - 1 - math.floor(math.log2(abs(value))) - scale
         s = max(s, 0)
         m = round(value * 2.0 ** (scale + s))
-        if abs(m) >= 1 << COEF_BITS and s > 0:  # rounding carried into one more bit
+        if abs(m) >= 1 << bits and s > 0:  # rounding carried into one more bit
             s -= 1
             m = round(value * 2.0 ** (scale + s))
         if abs(m) > COEF_MAX:
