@@ -52,7 +52,7 @@ def demo(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    ensure_venv("test,docs,plot,build")
+    ensure_venv("test,docs,plot,build,cosim")
     run(PY, "-m", "ruff", "check", ".", cwd=ROOT)
     run(PY, "-m", "ruff", "format", "--check", ".", cwd=ROOT)
     run(PY, "-m", "pytest", *args, cwd=ROOT)
