@@ -4,7 +4,9 @@ pytest loads this module at start-up in every environment where neurogate is ins
 lives outside the ``neurogate`` package and imports nothing from it until a fixture is used:
 a test session that does not use the fixtures pays nothing, and coverage of neurogate itself
 starts before neurogate is imported (the same arrangement as Hypothesis'
-``_hypothesis_pytestplugin``). The helpers are in :mod:`neurogate.testing`.
+``_hypothesis_pytestplugin``). The helpers are in :mod:`neurogate.testing`. (pytest still marks
+the whole distribution for assertion rewriting, as for any package with a ``pytest11`` entry
+point: neurogate's modules are rewritten when a session imports them.)
 
 Fixtures
 --------
