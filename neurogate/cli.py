@@ -284,8 +284,38 @@ def _verify_design(args) -> int:
     return 0
 
 
+#: Steps a ``verify --vcd`` waveform runs past the first mismatch.
+WAVES_AFTER = 8
+
+
+def _mismatch_waves(comp, exc, args) -> None:
+    """Rerun each gateware backend of a mismatch up to a few steps past it, writing a VCD."""
+    from pathlib import Path
+
+    stop = exc.step + WAVES_AFTER + 1
+    stim = {
+        k: v[:stop] for k, v in ng.sim.random_inputs(comp, args.steps, args.n, exc.seed).items()
+    }
+    folder = Path(args.vcd)
+    folder.mkdir(parents=True, exist_ok=True)
+    for backend in exc.backends:
+        if backend == "model":
+            continue
+        path = folder / f"{comp.name}-{backend}-seed{exc.seed}.vcd"
+        ng.sim.run(comp, stim, backend=backend, n=args.n, vcd=str(path), progress=False)
+        print(
+            f"waves: {path} (steps 0..{stop - 1}; step {exc.step} is clock cycle "
+            f"{exc.step + comp.latency} after the reset cycle)",
+            file=sys.stderr,
+        )
+
+
 def cmd_verify(args) -> int:
+    from neurogate.sim.cosim import CosimError
+
     if args.name.endswith(".toml"):
+        if args.vcd:
+            raise CLIError("--vcd is for components; a design file is verified without waveforms")
         return _verify_design(args)
     comp = _make(args.name, args.param)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
@@ -296,8 +326,10 @@ def cmd_verify(args) -> int:
         )
     except ng.sim.MismatchError as exc:
         print(f"MISMATCH: {exc}", file=sys.stderr)
+        if args.vcd:
+            _mismatch_waves(comp, exc, args)
         return 1
-    except (ng.sim.BackendUnavailableError, ValueError) as exc:
+    except (ng.sim.BackendUnavailableError, ValueError, CosimError) as exc:
         raise CLIError(str(exc)) from None
     took = time.perf_counter() - start
     print(
@@ -513,6 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=500, help="steps (default: %(default)s)")
     p.add_argument("--n", type=int, default=4, help="instances (default: %(default)s)")
     p.add_argument("--seed", type=int, default=None, help="stimulus seed (default: random)")
+    p.add_argument(
+        "--vcd", metavar="DIR", help="on a mismatch, write each gateware backend's waveform here"
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("sim", help="run a network design file with the bit-true NumPy model")

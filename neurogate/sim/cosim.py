@@ -217,7 +217,6 @@ class Bench(Elaboratable):
         self.out_fields, self.out_width = _layout(self.duts, "out")
         self.stim = Signal(self.in_width, name="stim") if self.in_width else None
         self.resp = Signal(max(1, self.out_width), name="resp")
-        self.gateware = [[comp.create() for _ in range(n)] for comp, n in self.duts]
 
     @property
     def ports(self) -> list[Signal]:
@@ -228,15 +227,16 @@ class Bench(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         m.domains.sync = self.domain
-        for d, instances in enumerate(self.gateware):
+        gateware = [[comp.create() for _ in range(n)] for comp, n in self.duts]
+        for d, instances in enumerate(gateware):
             for i, gw in enumerate(instances):
                 m.submodules[f"d{d}_u{i}"] = gw
         for f in self.in_fields:
-            for i, gw in enumerate(self.gateware[f.dut]):
+            for i, gw in enumerate(gateware[f.dut]):
                 lo = f.offset + i * f.width
                 m.d.comb += getattr(gw, f.port).eq(self.stim[lo : lo + f.width])
         for f in self.out_fields:
-            for i, gw in enumerate(self.gateware[f.dut]):
+            for i, gw in enumerate(gateware[f.dut]):
                 lo = f.offset + i * f.width
                 m.d.comb += self.resp[lo : lo + f.width].eq(getattr(gw, f.port))
         return m
