@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -40,7 +41,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from amaranth.hdl import ClockDomain, Elaboratable, Module, Signal
 
 from neurogate.core.component import check_inputs
 from neurogate.core.hookspecs import hookimpl
@@ -202,50 +202,59 @@ def _layout(duts, direction):
     return fields, offset
 
 
-class Bench(Elaboratable):
+class Bench:
     """``n`` instances of each of several components behind one ``stim`` and one ``resp`` bus.
 
     ``duts`` is a list of ``(component, n)``. The Verilog top (module ``ng_top``) has the ports
     ``clk``, ``rst``, ``stim`` (every input of every instance, packed in order: component, port,
-    instance; absent when nothing has inputs) and ``resp`` (every output, likewise).
+    instance; absent when nothing has inputs) and ``resp`` (every output, likewise). Each
+    distinct component is converted to Verilog once (module ``ng_c<k>``) and instantiated
+    ``n`` times, so the conversion does not grow with ``n``.
     """
 
     def __init__(self, duts):
         self.duts = [(comp, int(n)) for comp, n in duts]
-        self.domain = ClockDomain("sync")
         self.in_fields, self.in_width = _layout(self.duts, "in")
         self.out_fields, self.out_width = _layout(self.duts, "out")
-        self.stim = Signal(self.in_width, name="stim") if self.in_width else None
-        self.resp = Signal(max(1, self.out_width), name="resp")
-
-    @property
-    def ports(self) -> list[Signal]:
-        """The top-level ports, in Verilog order."""
-        ports = [self.domain.clk, self.domain.rst]
-        return ports + ([self.stim] if self.stim is not None else []) + [self.resp]
-
-    def elaborate(self, platform):
-        m = Module()
-        m.domains.sync = self.domain
-        gateware = [[comp.create() for _ in range(n)] for comp, n in self.duts]
-        for d, instances in enumerate(gateware):
-            for i, gw in enumerate(instances):
-                m.submodules[f"d{d}_u{i}"] = gw
-        for f in self.in_fields:
-            for i, gw in enumerate(gateware[f.dut]):
-                lo = f.offset + i * f.width
-                m.d.comb += getattr(gw, f.port).eq(self.stim[lo : lo + f.width])
-        for f in self.out_fields:
-            for i, gw in enumerate(gateware[f.dut]):
-                lo = f.offset + i * f.width
-                m.d.comb += self.resp[lo : lo + f.width].eq(getattr(gw, f.port))
-        return m
 
     def verilog(self) -> str:
-        """The Verilog of module ``ng_top``."""
+        """The Verilog of module ``ng_top`` and the component modules under it."""
         from amaranth.back import verilog
 
-        return verilog.convert(self, name=_TOP, ports=self.ports, emit_src=False)
+        modules, texts, port_names = {}, [], {}
+        for comp, _ in self.duts:
+            if comp in modules:
+                continue
+            name = modules[comp] = f"ng_c{len(modules)}"
+            text = verilog.convert(comp.create(), name=name, emit_src=False)
+            header = re.search(rf"^module {name}\(([^)]*)\);", text, re.MULTILINE)
+            port_names[name] = {p.strip().lstrip("\\") for p in header.group(1).split(",")}
+            texts.append(text)
+        conns = {}  # (dut, instance) -> [(port, expression)]
+        for fields, bus in ((self.in_fields, "stim"), (self.out_fields, "resp")):
+            for f in fields:
+                for i in range(f.n):
+                    lo = f.offset + i * f.width
+                    conns.setdefault((f.dut, i), []).append(
+                        (f.port, f"{bus}[{lo + f.width - 1}:{lo}]")
+                    )
+        lines = [
+            f"module {_TOP}(clk, rst{', stim' if self.in_width else ''}, resp);",
+            "  input clk;",
+            "  input rst;",
+        ]
+        if self.in_width:
+            lines.append(f"  input [{self.in_width - 1}:0] stim;")
+        lines.append(f"  output [{max(1, self.out_width) - 1}:0] resp;")
+        for d, (comp, n) in enumerate(self.duts):
+            name = modules[comp]
+            for i in range(n):
+                pairs = [(k, k) for k in ("clk", "rst") if k in port_names[name]]
+                pairs += conns.get((d, i), [])
+                body = ", ".join(f".\\{port} ({expr})" for port, expr in pairs)
+                lines.append(f"  {name} d{d}_u{i} ({body});")
+        lines.append("endmodule")
+        return "\n".join(texts) + "\n" + "\n".join(lines) + "\n"
 
 
 def _nbytes(width: int) -> int:
