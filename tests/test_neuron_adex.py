@@ -17,7 +17,7 @@ from amaranth.sim import Simulator
 
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
-from neurogate.plugins.neurons.adex import adex_float
+from neurogate.plugins.neurons.adex import AdEx, adex_float
 from neurogate.sim.backends import reset
 
 Q = 1 << 16  # V: mV, 16 fraction bits
@@ -357,3 +357,29 @@ def test_spike_match_helper():
 def test_parameter_errors(params, exc, msg):
     with pytest.raises(exc, match=_exact(msg)):
         ng.component("adex", **params)
+
+
+# -- planted faults: the bit-true comparison sees one table point off by 1 pA ---------------------
+class _TablePointOff(AdEx):
+    """The gateware's ROM has point 100 (near -46 mV, on every upswing) 1 pA high.
+
+    (One LSB, 1/256 pA, moves V by dt/C / 256 = 0.09 LSB of V: rounded away, as it should be.)
+    """
+
+    name = "test_adex_table_point_off"
+
+    def _exp_hdl(self, m, v):
+        good = self._table
+        v_lo, step_log, points = good
+        object.__setattr__(
+            self, "_table", (v_lo, step_log, [*points[:100], points[100] + P, *points[101:]])
+        )
+        try:
+            return super()._exp_hdl(m, v)
+        finally:
+            object.__setattr__(self, "_table", good)
+
+
+def test_planted_fault_in_the_table_is_caught(rng):
+    with pytest.raises(ng.sim.MismatchError):
+        ng.sim.compare(_TablePointOff(), _drive(rng, 150, 2, 500, 3000))

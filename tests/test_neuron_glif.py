@@ -386,3 +386,22 @@ def test_type_errors():
         TypeError, match=_exact("glif.asc_amps must be a sequence of reals, not 3.0")
     ):
         ng.component("glif", asc_amps=3.0)
+
+
+# -- planted faults -----------------------------------------------------------------------------
+class _ShortRefractory(GLIF):
+    """The gateware counts one refractory step too few (wrong on purpose)."""
+
+    name = "test_glif_short_refractory"
+
+    def update_hdl(self, m, state, inputs):
+        new, spike = super().update_hdl(m, state, inputs)
+        new["refr"] = new["refr"] - (new["refr"] == self.refractory_steps)
+        return new, spike
+
+
+def test_planted_fault_in_the_refractory_count_is_caught(rng):
+    with pytest.raises(ng.sim.MismatchError):
+        ng.sim.compare(
+            _ShortRefractory(model=2, t_ref=0.5), {"i_in": rng.integers(0, 3000 * P, (60, 2))}
+        )
