@@ -263,6 +263,10 @@ args = sys.argv[1:]
 tool = Path(sys.argv[0]).name
 if args in (["-V"], ["--version"]):
     print(f"{{tool}} (stand-in for the tests)")
+elif tool == "yosys" and mode == "yosys_assert":
+    Path("top.rpt").write_text("2.46.22.7. Executing ABC_OPS_REINTEGRATE pass.\\n"
+        "ERROR: Assert `GetSize(conn.first) == GetSize(conn.second)' failed.\\n")
+    sys.exit(1)
 elif tool == "yosys":
     shutil.copy(data / "ice40_up5k.stat.json", "top.stat.json")
     Path("top.json").write_text("{{}}")
@@ -295,6 +299,7 @@ def fake_tools(tmp_path, monkeypatch):
             path.chmod(path.stat().st_mode | stat.S_IXUSR)
         monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
         monkeypatch.setenv("NEUROGATE_TOOLCHAIN", "system")
+        monkeypatch.setenv("AMARANTH_USE_YOSYS", "builtin")  # not the stand-in for Verilog
         monkeypatch.setenv("NEUROGATE_CACHE_DIR", str(tmp_path / "cache"))
         return tmp_path / f"out-{mode}"
 
@@ -388,6 +393,19 @@ def test_build_tool_failure_shows_the_log(fake_tools):
     assert str(info.value) == (
         f"nextpnr-ice40 failed (exit 1); the log is in {out / 'work'}:\n"
         "Info: reading\nERROR: something else went wrong"
+    )
+    assert info.value.out_dir == out
+
+
+def test_build_yosys_failure_shows_its_log_file(fake_tools):
+    # yosys -q prints nothing when it fails an assertion: the tail of its -l log is shown
+    out = fake_tools("yosys_assert")
+    with pytest.raises(ng.boards.BuildError) as info:
+        ng.boards.build(FEEDFORWARD, "icebreaker", out, progress=None)
+    assert str(info.value) == (
+        f"yosys failed (exit 1); the log is in {out / 'work'}:\n"
+        "2.46.22.7. Executing ABC_OPS_REINTEGRATE pass.\n"
+        "ERROR: Assert `GetSize(conn.first) == GetSize(conn.second)' failed."
     )
 
 

@@ -255,6 +255,10 @@ _LABELS = {
 }
 
 
+# the log file each tool writes (the build plan's command lines name them)
+_LOGS = {"yosys": f"{TOP}.rpt", "nextpnr-ice40": f"{TOP}.tim", "nextpnr-ecp5": f"{TOP}.tim"}
+
+
 def _digest(prepared: PreparedBuild, toolchain: Toolchain, versions: dict) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(prepared.plan.digest())
@@ -381,22 +385,24 @@ def build(
         proc, took = bar.run(_LABELS.get(tool, tool), [exe, *argv[1:]], work)
         report["seconds"][tool] = round(took, 2)
         log_text = (proc.stdout or "") + (proc.stderr or "")
-        if tool.startswith("nextpnr"):
-            log_file = work / f"{TOP}.tim"
-            log_text = log_file.read_text() if log_file.exists() else log_text
-            if proc.returncode != 0:
-                sites = rep.log_utilisation(log_text)
-                over = rep.overfull(sites)
-                report["utilisation"] = {k: v for k, v in sites.items() if v["used"]}
-                if over:
-                    report["fits"] = False
-                    save()
-                    raise DesignTooBigError(_too_big_message(prepared, over), report, out)
+        log_file = work / _LOGS.get(tool, "-")
+        if log_file.is_file() and (tool.startswith("nextpnr") or not log_text.strip()):
+            log_text = log_file.read_text(errors="replace")
+        if tool.startswith("nextpnr") and proc.returncode != 0:
+            sites = rep.log_utilisation(log_text)
+            over = rep.overfull(sites)
+            report["utilisation"] = {k: v for k, v in sites.items() if v["used"]}
+            if over:
+                report["fits"] = False
+                save()
+                raise DesignTooBigError(_too_big_message(prepared, over), report, out)
         if proc.returncode != 0:
             save()
+            how = f"exit {proc.returncode}"
+            if proc.returncode < 0:
+                how = f"killed by signal {-proc.returncode}; out of memory?"
             raise BuildError(
-                f"{tool} failed (exit {proc.returncode}); the log is in {work}:\n{_tail(log_text)}",
-                report,
+                f"{tool} failed ({how}); the log is in {work}:\n{_tail(log_text)}", report, out
             )
         if tool == "yosys":
             stat = rep.read_json(work / f"{TOP}.stat.json")
