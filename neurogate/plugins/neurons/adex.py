@@ -47,6 +47,12 @@ T[j+1] - T[j])`` per point, combinationally read) and the same integer interpola
 model and the gateware. :attr:`AdEx.exp_table` holds it; :meth:`AdEx.quantisation` reports its
 largest relative error against ``exp`` over the range of ``V`` where ``E`` is at least 10 pA.
 
+**Gateware.** One combinational step (one clock per timestep). The four constant products
+(``k_L``, ``k_C``, ``k_a``, ``k_w``) are built from shifts and adds of the constant's signed
+digits (``izhikevich``'s constant multiplier: every partial sum a kept signal of its proven
+range), not multipliers: with Yosys' DSP mapping they took 18 SB_MAC16 where the UP5K has 8.
+The table interpolation ``(T[j+1] - T[j]) * (x mod h)`` is the one real multiplier.
+
 **Bad input.** A parameter that is not a finite real in its range, ``V_reset`` or ``V_T`` not
 below ``V_peak``, or a value whose fixed-point image overflows its format raise ``ValueError``
 naming the parameter. ``dt`` must be below ``2 C / g_L`` and ``2 tau_w``: the stability limits
@@ -76,6 +82,7 @@ from neurogate.core.component import Param, Port
 from neurogate.core.fixed import FixedFormat
 from neurogate.core.hookspecs import hookimpl
 from neurogate.core.neuron import NeuronKernel
+from neurogate.plugins.neurons.izhikevich import _mul_const
 
 __all__ = ["AdEx", "Coef", "Quantised", "Real", "adex_float"]
 
@@ -376,13 +383,32 @@ class AdEx(NeuronKernel):
         k = self._coefs
         v, w = state["v"], state["w"]
         e_l = V_FMT.from_float(self.E_L)
+        cap = self._table[2][-1]
         j = self._exp_hdl(m, v) - w + inputs["i_in"]
-        v1 = V_FMT.fit_value(v + k["k_L"].apply(e_l - v) + k["k_C"].apply(j))
-        w1 = W_FMT.fit_value(w + k["k_a"].apply(v - e_l) - k["k_w"].apply(w))
+        j_lo, j_hi = -W_FMT.max + I_FMT.min, cap - W_FMT.min + I_FMT.max
+        leak = _const_mul(m, "k_L", e_l - v, e_l - V_FMT.max, e_l - V_FMT.min, k["k_L"])
+        drive = _const_mul(m, "k_C", j, j_lo, j_hi, k["k_C"])
+        v1 = V_FMT.fit_value(v + leak + drive)
+        adapt = _const_mul(m, "k_a", v - e_l, V_FMT.min - e_l, V_FMT.max - e_l, k["k_a"])
+        decay = _const_mul(m, "k_w", w, W_FMT.min, W_FMT.max, k["k_w"])
+        w1 = W_FMT.fit_value(w + adapt - decay)
         spike = v1 >= V_FMT.from_float(self.V_peak)
         v2 = Mux(spike, V_FMT.from_float(self.V_reset), v1)
         w2 = Mux(spike, W_FMT.fit_value(w1 + W_FMT.from_float(self.b)), w1)
         return {"v": v2, "w": w2}, spike
+
+
+def _const_mul(m, name: str, x, lo: int, hi: int, coef: Coef):
+    """``coef.apply(x)`` in gateware, for ``x`` within ``lo .. hi``: the product by the
+    constant mantissa is built from shifts and adds (as ``izhikevich`` does), not a multiplier,
+    so that it needs no DSP block; the result is the same integer.
+    """
+    if coef.m == 0:
+        return Const(0)
+    product, _, _ = _mul_const(m, f"adex_{name}", x, lo, hi, coef.m)
+    if coef.s == 0:
+        return product
+    return (product + (1 << (coef.s - 1))) >> coef.s
 
 
 def _raw(where: str, value: float, fmt: FixedFormat, unit: str) -> int:
