@@ -263,13 +263,23 @@ args = sys.argv[1:]
 tool = Path(sys.argv[0]).name
 if args in (["-V"], ["--version"]):
     print(f"{{tool}} (stand-in for the tests)")
-elif tool == "yosys" and mode == "yosys_assert":
+elif tool == "yosys" and (
+    mode == "yosys_assert"
+    or mode == "lutram_assert" and "-nolutram" not in Path(args[-1]).read_text()
+):
     Path("top.rpt").write_text("2.46.22.7. Executing ABC_OPS_REINTEGRATE pass.\\n"
         "ERROR: Assert `GetSize(conn.first) == GetSize(conn.second)' failed.\\n")
     sys.exit(1)
 elif tool == "yosys":
-    shutil.copy(data / "ice40_up5k.stat.json", "top.stat.json")
+    ecp5 = "synth_ecp5" in Path(args[-1]).read_text()
+    shutil.copy(data / ("ecp5_85f.stat.json" if ecp5 else "ice40_up5k.stat.json"), "top.stat.json")
     Path("top.json").write_text("{{}}")
+elif tool == "nextpnr-ecp5":
+    shutil.copy(data / "ecp5_85f.pnr.json", "top.pnr.json")
+    Path("top.tim").write_text("Info: fake\\n")
+    Path("top.config").write_text("config")
+elif tool == "ecppack":
+    Path(args[args.index("--bit") + 1]).write_bytes(b"ecp5 bitstream")
 elif tool == "nextpnr-ice40":
     if mode == "too_big":
         shutil.copy(data / "ice40_hx1k_too_big.tim", "top.tim")
@@ -288,12 +298,12 @@ elif tool == "icepack":
 
 @pytest.fixture
 def fake_tools(tmp_path, monkeypatch):
-    """Put stand-in yosys/nextpnr-ice40/icepack on PATH (NEUROGATE_TOOLCHAIN=system)."""
+    """Put stand-in yosys, nextpnr and packers on PATH (NEUROGATE_TOOLCHAIN=system)."""
 
     def install(mode: str) -> Path:
         bindir = tmp_path / f"bin-{mode}"
         bindir.mkdir()
-        for tool in ("yosys", "nextpnr-ice40", "icepack"):
+        for tool in ("yosys", "nextpnr-ice40", "icepack", "nextpnr-ecp5", "ecppack"):
             path = bindir / tool
             path.write_text(FAKE_TOOL.format(python=sys.executable, mode=mode, data=str(DATA)))
             path.chmod(path.stat().st_mode | stat.S_IXUSR)
@@ -355,6 +365,25 @@ def test_build_writes_the_tops_extra_files(fake_tools, monkeypatch):
     again = ng.boards.build(FEEDFORWARD, "icebreaker", out / "again", name="mine", progress=False)
     assert again.cached
     assert (out / "again" / "hostlink.json").read_text() == '{"network": "ff"}'
+
+
+def test_ecp5_yosys_assertion_is_retried_without_lutram(fake_tools, capsys):
+    out = fake_tools("lutram_assert")
+    result = ng.boards.build(CLASSIFIER, "ulx3s_85f", out)
+    err = capsys.readouterr().err
+    assert "Yosys failed an internal assertion; built again without LUT RAM (-nolutram)" in err
+    assert result.bitstream.read_bytes() == b"ecp5 bitstream"
+    report = json.loads((out / "report.json").read_text())
+    assert report["synth_opts"] == "-nolutram"
+    assert report["notes"] == [
+        "Yosys failed an internal assertion; built again without LUT RAM (-nolutram)"
+    ]
+    assert ng.boards.format_report(report).endswith(
+        "  note: Yosys failed an internal assertion; built again without LUT RAM (-nolutram)"
+    )
+    # on iCE40 the same failure is an error
+    with pytest.raises(ng.boards.BuildError, match=r"^yosys failed \(exit 1\)"):
+        ng.boards.build(CLASSIFIER, "icebreaker", out / "ice", progress=False)
 
 
 def test_build_too_big_says_by_how_much(fake_tools, capsys):

@@ -127,6 +127,8 @@ class PreparedBuild:
     #: Files the top level adds next to the bitstream (``{file name: text}``, e.g. the host
     #: link's map), from the ``extra_files`` attribute of what :func:`~.top.wrap` returned.
     extra_files: dict
+    #: The extra ``synth_*`` options.
+    synth_opts: str = ""
 
     @property
     def tools(self) -> list[str]:
@@ -163,7 +165,13 @@ def _gateware(design):
 
 
 def prepare(
-    design, board_name, *, seed: int = 1, freq: float | None = None, name: str | None = None
+    design,
+    board_name,
+    *,
+    seed: int = 1,
+    freq: float | None = None,
+    name: str | None = None,
+    synth_opts: str = "",
 ) -> PreparedBuild:
     """Elaborate ``design`` for the board and return the build plan, without running any tool.
 
@@ -181,6 +189,8 @@ def prepare(
     name : str, optional
         The design's name in the products' file names (default: the network's name, or the
         component's class name).
+    synth_opts : str
+        Extra options of Yosys's ``synth_ice40`` / ``synth_ecp5`` (e.g. ``"-nodsp"``).
     """
     target = board(board_name)
     if not isinstance(seed, int) or seed < 0:
@@ -200,10 +210,11 @@ def prepare(
         debug_verilog=True,
         nextpnr_opts=(f"--seed {seed} --freq {mhz:g} --timing-allow-fail --report {TOP}.pnr.json"),
         script_after_synth=f"tee -q -o {TOP}.stat.json stat -json",
+        synth_opts=synth_opts,
     )
     commands = json.loads(plan.files[f"build_{TOP}.json"])["commands"]
     extra = dict(getattr(top, "extra_files", None) or {})
-    return PreparedBuild(target, name, plan, commands, mhz, seed, extra)
+    return PreparedBuild(target, name, plan, commands, mhz, seed, extra, synth_opts)
 
 
 class _Progress:
@@ -279,6 +290,7 @@ def build(
     seed: int = 1,
     freq: float | None = None,
     name: str | None = None,
+    synth_opts: str = "",
     toolchain: str | Toolchain | None = None,
     cache: bool = True,
     progress=True,
@@ -287,8 +299,10 @@ def build(
 
     Parameters
     ----------
-    design, board_name, seed, freq, name
-        As for :func:`prepare`.
+    design, board_name, seed, freq, name, synth_opts
+        As for :func:`prepare`. On ECP5, a Yosys internal error (an ``Assert`` failing) is
+        retried once with ``-nolutram`` added to ``synth_opts`` (YoWASP's Yosys 0.70 fails that
+        way mapping some registered memory reads to LUT RAM); the report's ``notes`` say so.
     out_dir : str or os.PathLike, optional
         Where the products go (default ``build/<design>-<board>``); the tools' own files
         (scripts, logs, netlists) go into its ``work`` folder.
@@ -311,7 +325,7 @@ def build(
     if progress is True:
         progress = sys.stderr
     progress = progress or None
-    prepared = prepare(design, board_name, seed=seed, freq=freq, name=name)
+    prepared = prepare(design, board_name, seed=seed, freq=freq, name=name, synth_opts=synth_opts)
     target = prepared.board
     tc = toolchain if isinstance(toolchain, Toolchain) else get_toolchain(toolchain)
     main_tools = [t for t in prepared.tools if tc.knows(t)]
@@ -354,6 +368,8 @@ def build(
         "device": target.device,
         "package": target.package,
         "seed": seed,
+        "synth_opts": synth_opts,
+        "notes": [],
         "requested_mhz": prepared.requested_mhz,
         "board_clock_mhz": target.clock_hz / 1e6,
         "toolchain": {"kind": tc.kind, **versions},
@@ -396,6 +412,24 @@ def build(
                 report["fits"] = False
                 save()
                 raise DesignTooBigError(_too_big_message(prepared, over), report, out)
+        if (
+            proc.returncode > 0
+            and tool == "yosys"
+            and target.family == "ecp5"
+            and "ERROR: Assert" in log_text
+            and "-nolutram" not in synth_opts.split()
+        ):
+            note = "Yosys failed an internal assertion; built again without LUT RAM (-nolutram)"
+            if progress is not None:
+                print(f"  {note}", file=progress, flush=True)
+            result = build(
+                design, target, out, seed=seed, freq=freq, name=name,
+                synth_opts=f"{synth_opts} -nolutram".strip(), toolchain=tc, cache=cache,
+                progress=progress or False,
+            )  # fmt: skip
+            result.report["notes"].insert(0, note)
+            (out / names["report"]).write_text(json.dumps(result.report, indent=2) + "\n")
+            return result
         if proc.returncode != 0:
             save()
             how = f"exit {proc.returncode}"

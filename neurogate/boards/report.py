@@ -174,6 +174,8 @@ def format_report(report: dict) -> str:
                 f"  {name:<16}{clk['achieved_mhz']:>8.2f}{clk['requested_mhz']:>10.2f}"
                 f"{margin:>+8.0f}%  MHz, {verdict}"
             )
+    for note in report.get("notes", ()):
+        lines.append(f"  note: {note}")
     return "\n".join(line.rstrip() for line in lines)
 
 
