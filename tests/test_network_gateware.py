@@ -496,3 +496,23 @@ def test_mesh_errors(tmp_path):
     msg = "<design>:12: mesh: unknown key 'widht' (did you mean 'width'?); valid keys: width, "
     with pytest.raises(DesignError, match="^" + re.escape(msg)):
         loads(text.replace("width = 2", "widht = 2"))
+
+
+def test_fan_in_into_one_neuron(rng_seed):
+    """ "sum" mode with three synapses (one recurrent) into a 1-neuron population: each round's
+    accumulator write lands before the next round reads the same address."""
+    rng = np.random.default_rng(rng_seed)
+    net = Network("one")
+    net.input("x", 3)
+    net.input("y", 2)
+    net.population("a", "if_neuron", 1, threshold=20)
+    net.connect("x", "a", "dense", weights=rng.integers(0, 20, (3, 1)))
+    net.connect("y", "a", "dense", weights=rng.integers(0, 20, (2, 1)))
+    net.connect("a", "a", "dense", weights=[[-7]])
+    net.probe("a", "v")
+    assert plan(net)["mode"] == {"a": "sum"}
+    inputs = {
+        "x": (rng.random((30, 3)) < 0.6).astype(np.uint8),
+        "y": (rng.random((30, 2)) < 0.6).astype(np.uint8),
+    }
+    assert compare(net, inputs, seed=rng_seed)["a"]["spike"].any()

@@ -605,7 +605,9 @@ class NetworkGateware(wiring.Component):
             acc = Memory(shape=signed(width), depth=pop.size, init=[])
             m.submodules[f"{name}_sum"] = acc
             wr = acc.write_port()
-            rd = acc.read_port(transparent_for=(wr,))
+            # not transparent: a round's last write lands before the next round's first read
+            # (the next flush starts after the synapse's registered done)
+            rd = acc.read_port()
             partial = Mux(first_r, 0, rd.data)
             m.d.comb += [
                 rd.addr.eq(sel_addr),
@@ -665,7 +667,7 @@ class NetworkGateware(wiring.Component):
             acc = Memory(shape=data.StructLayout(fields), depth=n, init=[])
             m.submodules[f"{name}_acc"] = acc
             wr = acc.write_port()
-            rd = acc.read_port(transparent_for=(wr,))
+            rd = acc.read_port()
             m.d.comb += [rd.addr.eq(Mux(active, laddr, sel_addr)), wr.addr.eq(addr_r)]
             word = Signal(data.StructLayout(fields), name=f"{name}_acc_word")
             m.d.comb += [word.eq(rd.data), wr.data.eq(word), wr.en.eq(we_r)]
