@@ -85,8 +85,12 @@ def test_prepare_every_board_without_tools(name):
     constraints = files["top.pcf"] if family == "ice40" else files["top.lpf"]
     assert "uart_0__rx__io" in constraints
     assert "uart_0__tx__io" in constraints
-    # the network is in the design, behind the harness on the UART pins
-    assert "harness.dut" in files["top.il"]
+    # the network is behind the host link on the UART pins; the link's map goes with it
+    assert "cell \\top.link.design \\design" in files["top.il"]
+    link_map = json.loads(prepared.extra_files["hostlink.json"])
+    assert link_map["network"] == "ff"
+    assert link_map["clk_freq"] == mhz * 1e6
+    assert link_map["baud"] == 115200
 
 
 def test_prepare_retimes_the_clock_for_freq():
@@ -101,10 +105,12 @@ def test_prepare_retimes_the_clock_for_freq():
 
 
 def test_prepare_a_component_design():
+    # a component that is not a network goes into the shift-register harness on the UART pins
     comp = ng.component("lif").create()
     prepared = ng.boards.prepare(comp, "icestick")
     assert prepared.design_name == type(comp).__name__.lower()
-    assert "top.pcf" in prepared.plan.files
+    assert "cell \\top.harness.dut \\dut" in prepared.plan.files["top.il"]
+    assert prepared.extra_files == {}
 
 
 def test_prepare_rejects_bad_arguments():
@@ -324,6 +330,7 @@ def test_build_with_stand_in_tools_writes_products_and_caches(fake_tools, capsys
     assert "place and route (nextpnr-ice40)  done in" in captured.err
     assert (out / "ff.bin").read_bytes() == b"bitstream"
     assert "module top" in (out / "ff.v").read_text()
+    assert json.loads((out / "hostlink.json").read_text())["network"] == "ff"
     report = json.loads((out / "report.json").read_text())
     assert report["fits"] is True
     assert report["timing_met"] is True
@@ -381,6 +388,10 @@ def test_ecp5_yosys_assertion_is_retried_without_lutram(fake_tools, capsys):
     assert ng.boards.format_report(report).endswith(
         "  note: Yosys failed an internal assertion; built again without LUT RAM (-nolutram)"
     )
+    # the next build of the same design is a cache hit, without the failing first attempt
+    again = ng.boards.build(CLASSIFIER, "ulx3s_85f", out / "again")
+    assert again.cached
+    assert "FAILED" not in capsys.readouterr().err
     # on iCE40 the same failure is an error
     with pytest.raises(ng.boards.BuildError, match=r"^yosys failed \(exit 1\)"):
         ng.boards.build(CLASSIFIER, "icebreaker", out / "ice", progress=False)

@@ -429,6 +429,8 @@ def build(
             )  # fmt: skip
             result.report["notes"].insert(0, note)
             (out / names["report"]).write_text(json.dumps(result.report, indent=2) + "\n")
+            if cache:  # the next build of this plan goes straight to the cache
+                _store(entry, out, names.values())
             return result
         if proc.returncode != 0:
             save()
@@ -454,16 +456,21 @@ def build(
     shutil.copyfile(bitstream, out / names["bitstream"])
     save()
     if cache:
-        tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
-        tmp.mkdir(parents=True, exist_ok=True)
-        for f in names.values():
-            shutil.copyfile(out / f, tmp / f)
-        try:
-            tmp.rename(entry)
-        except OSError:  # another build stored it first
-            shutil.rmtree(tmp, ignore_errors=True)
+        _store(entry, out, names.values())
     return BuildResult(report, out, out / names["bitstream"], out / names["verilog"], False,
                        time.perf_counter() - start)  # fmt: skip
+
+
+def _store(entry: Path, out: Path, files) -> None:
+    """Copy ``files`` from ``out`` into the cache entry ``entry`` (atomically, first one wins)."""
+    tmp = entry.with_name(entry.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copyfile(out / f, tmp / f)
+    try:
+        tmp.rename(entry)
+    except OSError:  # another build stored it first
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _too_big_message(prepared: PreparedBuild, over: dict) -> str:

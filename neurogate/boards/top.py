@@ -2,13 +2,13 @@
 
 :func:`wrap` is the one seam between a design's gateware and a board. The platform makes the
 ``sync`` clock domain from the board's default clock (with the power-on reset the iCE40 block
-RAMs need) for any design that uses ``sync``. Until the UART host link
-(:mod:`neurogate.gateware.hostlink`) drives the design, :func:`wrap` puts it in a
-:class:`GatewareHarness` on the board's UART pins: the design's input bits come from a shift
-register fed by the ``rx`` pin and the XOR of its output bits drives ``tx``. Synthesis then keeps
-every part of the design, so the area and timing a build reports are those of the design (plus
-one flip-flop per input bit), every timed path starts and ends at a flip-flop, and the bitstream
-is a well-formed, if not yet useful, board image.
+RAMs need) for any design that uses ``sync``. A network's gateware goes behind the UART host
+link (:class:`~neurogate.gateware.hostlink.HostLinkGateware`, at the board's clock) on the
+board's ``uart`` pins, and the build writes the link's region map as ``hostlink.json`` next to
+the bitstream for :class:`~neurogate.boards.hostlink.HostLink`. Any other component is put in a
+:class:`GatewareHarness` on those pins: its input bits come from a shift register fed by the
+``rx`` pin and the XOR of its output bits drives ``tx``, so that synthesis keeps every part of
+it and every timed path starts and ends at a flip-flop (a measurement, not a usable image).
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from __future__ import annotations
 from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
 from amaranth.lib import io, wiring
 
-__all__ = ["GatewareHarness", "wrap"]
+__all__ = ["BAUD", "GatewareHarness", "HostLinkTop", "wrap"]
+
+#: The host link's baud on every board.
+BAUD = 115200
 
 
 class GatewareHarness(Elaboratable):
@@ -69,6 +72,28 @@ class _UARTHarnessTop(Elaboratable):
         return m
 
 
+class HostLinkTop(Elaboratable):
+    """A network's gateware behind the UART host link on the board's ``uart`` 0 pins.
+
+    ``extra_files`` holds the link's region map as ``hostlink.json``.
+    """
+
+    def __init__(self, design, platform, baud: float = BAUD):
+        from neurogate.gateware.hostlink import HostLinkGateware
+
+        self.link = HostLinkGateware(design, clk_freq=platform.default_clk_frequency, baud=baud)
+        self.extra_files = {"hostlink.json": self.link.map_json() + "\n"}
+
+    def elaborate(self, platform):
+        m = Module()
+        uart = platform.request("uart", 0, dir="-")
+        rx = m.submodules.rx = io.Buffer("i", uart.rx)
+        tx = m.submodules.tx = io.Buffer("o", uart.tx)
+        link = m.submodules.link = self.link
+        m.d.comb += [link.rx.eq(rx.i), tx.o.eq(link.tx)]
+        return m
+
+
 def wrap(design: wiring.Component, platform, *, network=None) -> Elaboratable:
     """Return the top-level elaboratable that puts ``design`` on ``platform``'s board.
 
@@ -81,10 +106,13 @@ def wrap(design: wiring.Component, platform, *, network=None) -> Elaboratable:
         The board's platform; it has a ``uart`` 0 resource (see
         :meth:`~neurogate.boards.board.Board.create_platform`).
     network : neurogate.core.network.Network, optional
-        The network ``design`` was made from, when it is one.
+        The network ``design`` was made from, when it is one: then ``design`` goes behind the
+        host link (:class:`HostLinkTop`), otherwise into a :class:`GatewareHarness`.
 
     The returned elaboratable may have an ``extra_files`` attribute, ``{file name: text}``:
     the build writes those files next to the bitstream (and caches them with it), e.g. the host
     link's ``hostlink.json``.
     """
+    if network is not None:
+        return HostLinkTop(design, platform)
     return _UARTHarnessTop(design)
