@@ -197,7 +197,10 @@ def fidelity(args) -> None:
 
 def synth(args) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
-    from bench_synth import columns, synthesise_gateware
+    from amaranth.back import verilog
+    from bench_synth import cells_by_type, columns, place_route, yosys
+
+    from neurogate.boards.top import GatewareHarness
 
     memory = "bram" if args.arch == "ecp5" else "ebr"
     builds = {}
@@ -216,13 +219,24 @@ def synth(args) -> None:
             continue
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            cells, fmax = synthesise_gateware(
-                label, make, Path(tmp), args.arch, True, args.seeds, args.freq
-            )
-        area = columns(cells, args.arch)
+            # bench_synth.synthesise_gateware's steps, so that the area is printed even when
+            # place and route fails (e.g. more DSPs than the device has)
+            work = Path(tmp)
+            (work / "dut.v").write_text(verilog.convert(make(), name="dut", emit_src=False))
+            yosys(work, "dut.v", "dut", args.arch, True, "stat")
+            area = columns(cells_by_type(work / "stat.json", "dut"), args.arch)
+            print(f"{label} on {args.arch}: {area} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            top = GatewareHarness(make())
+            text = verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
+            (work / "top.v").write_text(text)
+            yosys(work, "top.v", "top", args.arch, True, "json")
+            try:
+                fmax = place_route(work, args.arch, args.seeds, args.freq, label)
+            except RuntimeError as exc:
+                print(f"  place and route failed: {exc}", flush=True)
+                continue
         best = max(fmax) if fmax else None
-        print(f"{label} on {args.arch}: {area}, Fmax {best} MHz "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+        print(f"  Fmax {best} MHz ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
 def main(argv=None) -> int:
