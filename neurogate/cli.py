@@ -236,7 +236,8 @@ def cmd_build(args) -> int:
         return 1
     print(format_report(result.report))
     how = "from the cache" if result.cached else f"in {result.seconds:.1f} s"
-    print(f"wrote {result.bitstream}, {result.verilog.name}, report.json ({how})")
+    others = ", ".join([result.verilog.name, "report.json", *result.extra_files])
+    print(f"wrote {result.bitstream}, {others} ({how})")
     if args.program:
         try:
             print(program(result))

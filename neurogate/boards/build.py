@@ -146,6 +146,8 @@ class BuildResult:
     verilog: Path
     cached: bool
     seconds: float
+    #: The other files written next to the bitstream (e.g. ``hostlink.json``).
+    extra_files: tuple = ()
 
 
 def _gateware(design):
@@ -351,7 +353,7 @@ def build(
         if progress is not None:
             print(f"  cached build {digest[:12]} (no tools run)", file=progress, flush=True)
         return BuildResult(report, out, out / names["bitstream"], out / names["verilog"], True,
-                           time.perf_counter() - start)  # fmt: skip
+                           time.perf_counter() - start, tuple(prepared.extra_files))  # fmt: skip
 
     work = out / "work"
     if work.exists():
@@ -458,7 +460,7 @@ def build(
     if cache:
         _store(entry, out, names.values())
     return BuildResult(report, out, out / names["bitstream"], out / names["verilog"], False,
-                       time.perf_counter() - start)  # fmt: skip
+                       time.perf_counter() - start, tuple(prepared.extra_files))  # fmt: skip
 
 
 def _store(entry: Path, out: Path, files) -> None:

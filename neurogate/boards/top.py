@@ -109,9 +109,9 @@ def wrap(design: wiring.Component, platform, *, network=None) -> Elaboratable:
         The network ``design`` was made from, when it is one: then ``design`` goes behind the
         host link (:class:`HostLinkTop`), otherwise into a :class:`GatewareHarness`.
 
-    The returned elaboratable may have an ``extra_files`` attribute, ``{file name: text}``:
-    the build writes those files next to the bitstream (and caches them with it), e.g. the host
-    link's ``hostlink.json``.
+    The returned elaboratable may have an ``extra_files`` attribute, a dict from file name to
+    text; the build writes those files next to the bitstream (and caches them with it), e.g.
+    the host link's ``hostlink.json``.
     """
     if network is not None:
         return HostLinkTop(design, platform)
