@@ -487,7 +487,7 @@ def _bulk_testbench(in_width: int, out_width: int) -> str:
     return f"""`timescale 1ns/1ps
 module {_BULK_TOP};
   reg clk = 0;
-  reg rst = 1;
+  reg rst = 0;  // raised at 1 ns: a change after time 0 wakes every always @* (no start-up race)
 {stim_decl}  wire [{ob - 1}:0] resp_line;
   {_TOP} dut(.clk(clk), .rst(rst){stim_port}, .resp(resp_line[{max(1, out_width) - 1}:0]));
   generate if ({ob} > {max(1, out_width)}) begin : pad
@@ -505,7 +505,8 @@ module {_BULK_TOP};
     end
     fi = $fopen(stim_path, "r");
     fo = $fopen(resp_path, "w");
-    #{h} clk = 1;
+    #1 rst = 1;
+    #{h - 1} clk = 1;
     #{h} clk = 0;
     rst = 0;
     for (cycle = 0; cycle < cycles; cycle = cycle + 1) begin
