@@ -11,16 +11,14 @@ Each (design, board) pair is built three ways:
 Designs: ``feedforward`` and ``classifier`` (the files in examples/), and two 1024-neuron LIF
 networks built here (UP5K targets only): ``lif1024`` (a value input writes each neuron's
 current) and ``lif1024_dense`` (16 spike inputs into 1024 LIF neurons through a 4-bit dense
-layer, weights in block RAM). ``--hostlink`` also builds each design behind the UART host link
-(:class:`neurogate.gateware.hostlink.HostLinkGateware`, at the board's clock and 115200 baud),
-when that module is installed.
+layer, weights in block RAM). A network is built as ``neurogate build`` builds it, behind the
+UART host link on the board's pins; ``--alone`` also builds each network's gateware without the
+link, in the measurement harness of :mod:`neurogate.boards.top` (inputs from a shift register
+on the rx pin, the XOR of the outputs on tx), for the cost of the network itself.
 
     pip install -e ".[build]"
-    python benchmarks/bench_build.py --cold --hostlink --markdown
+    python benchmarks/bench_build.py --cold --alone --markdown
     python benchmarks/bench_build.py --designs feedforward --boards icebreaker
-
-The placeholder top (no host link) feeds the design's inputs from a shift register on the UART
-rx pin and XORs its outputs onto tx (:mod:`neurogate.boards.top`), so all of the design is kept.
 """
 
 from __future__ import annotations
@@ -70,10 +68,10 @@ DESIGNS = {
 }
 
 
-def with_hostlink(net, board):
-    from neurogate.gateware.hostlink import HostLinkGateware
+def alone(net):
+    from neurogate.gateware.network import NetworkGateware
 
-    return HostLinkGateware(net, clk_freq=ng.boards.board(board).clock_hz)
+    return NetworkGateware(net)
 
 
 def one(design, board, out: Path, label: str, *, cold: bool, seed: int) -> dict:
@@ -130,8 +128,8 @@ def main(argv=None) -> int:
     parser.add_argument("--boards", default="icebreaker,ulx3s_85f", help="comma list of boards")
     parser.add_argument("--cold", action="store_true",
                         help="also time a cold build (fresh YoWASP cache) per board")  # fmt: skip
-    parser.add_argument("--hostlink", action="store_true",
-                        help="also build each design behind the UART host link")  # fmt: skip
+    parser.add_argument("--alone", action="store_true",
+                        help="also build each network without the host link (harness)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="nextpnr seed (default: 1)")
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -161,11 +159,9 @@ def main(argv=None) -> int:
                 make, only = DESIGNS[name]
                 if only and device not in only:
                     continue
-                variants = [(name, lambda make=make: make())]
-                if args.hostlink:
-                    variants.append(
-                        (f"{name}+hostlink", lambda make=make, b=board: with_hostlink(make(), b))
-                    )
+                variants = [(f"{name}+hostlink", lambda make=make: make())]
+                if args.alone:
+                    variants.insert(0, (name, lambda make=make: alone(make())))
                 for label, build_design in variants:
                     try:
                         design = build_design()
