@@ -308,8 +308,7 @@ class SeedCollisionError(ValueError):
         hint: str = "add it with share=True if that is intended",
     ):
         super().__init__(
-            f"{name} would produce the same sequence as {other}: {describe_sequence(key)} "
-            f"({hint})"
+            f"{name} would produce the same sequence as {other}: {describe_sequence(key)} ({hint})"
         )
         self.name, self.other, self.key = name, other, key
 
