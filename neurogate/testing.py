@@ -58,6 +58,7 @@ __all__ = [
     "component_tests",
     "default_seed",
     "parameter_sets",
+    "run_neuron_core",
 ]
 
 
@@ -666,3 +667,68 @@ def component_tests(
     label = target if isinstance(target, str) else getattr(target, "name", repr(target))
     test_component.__doc__ = f"{label}: conformance, and its model against each backend."
     return test_component
+
+
+# -- the time-multiplexed core ------------------------------------------------------------------
+def run_neuron_core(core, inputs: Mapping[str, Any]):
+    """Run a :class:`~neurogate.gateware.neuron_core.NeuronCore` in the Amaranth simulator.
+
+    ``core`` is the core (a component: kernel, size, memory, ...), ``inputs`` maps each input
+    word field to a ``(T, n_neurons)`` int array. Per timestep the bench writes every neuron's
+    input word, strobes ``step``, records the address-events the core sends (``aer.ready``
+    held high), waits for ``done`` and the FIFO to drain, and reads every neuron's state back.
+    Returns ``(events, states)``: per timestep the list of spiking neurons in the order sent,
+    and ``{field: [value per neuron]}``; compare them with the kernel's parallel model.
+    """
+    from amaranth.hdl import ClockDomain, Module
+
+    from neurogate.sim.backends import reset, simulate
+
+    n = core.n_neurons
+    arrays = {key: np.asarray(value) for key, value in inputs.items()}
+    steps = next(iter(arrays.values())).shape[0] if arrays else 0
+    dut = core.create()
+    top = Module()
+    top.domains.sync = domain = ClockDomain("sync")
+    top.submodules.dut = dut
+    fields = list(core.kernel.state_fields())
+    events, states = [], []
+
+    async def bench(ctx):
+        await reset(ctx, domain)
+        ctx.set(dut.aer.ready, 1)
+        for t in range(steps):
+            for i in range(n):
+                ctx.set(dut.in_addr, i)
+                for key, arr in arrays.items():
+                    ctx.set(getattr(dut.in_data, key), int(arr[t, i]))
+                ctx.set(dut.in_we, 1)
+                await ctx.tick()
+            ctx.set(dut.in_we, 0)
+            ctx.set(dut.step, 1)
+            await ctx.tick()
+            ctx.set(dut.step, 0)
+            step_events, after_done = [], None
+            for _ in range(4 * n + 64):
+                if ctx.get(dut.aer.valid):  # ready is high: transferred at this edge
+                    step_events.append(ctx.get(dut.aer.payload.addr))
+                if after_done is None and ctx.get(dut.done):
+                    after_done = 4  # let the FIFO drain
+                await ctx.tick()
+                if after_done is not None:
+                    after_done -= 1
+                    if not after_done:
+                        break
+            else:
+                raise AssertionError(f"NeuronCore timestep {t} never finished")
+            events.append(step_events)
+            state = {key: [] for key in fields}
+            for i in range(n):
+                ctx.set(dut.rd_addr, i)
+                await ctx.tick()
+                for key in fields:
+                    state[key].append(ctx.get(getattr(dut.rd_data, key)))
+            states.append(state)
+
+    simulate(top, bench)
+    return events, states

@@ -15,8 +15,10 @@ from amaranth.hdl import Module, Signal, Value, signed
 from amaranth.sim import Simulator
 
 import neurogate as ng
+from neurogate.gateware.neuron_core import NeuronCore
 from neurogate.plugins.neurons import izhikevich as izh_module
 from neurogate.plugins.neurons.izhikevich import Izhikevich, izhikevich_params
+from neurogate.testing import run_neuron_core
 
 
 def _exact(msg: str) -> str:
@@ -619,64 +621,9 @@ def test_izh_parameter_errors(params, exc, msg):
 
 # -- both kernels in the time-multiplexed core ---------------------------------------------------
 def _core_run(kernel, inputs):
-    """Run ``inputs`` ({port: (T, n)}) through the core's gateware; return (events, states)."""
-    from amaranth.hdl import ClockDomain, Module
-    from amaranth.sim import Simulator
-
-    from neurogate.gateware.neuron_core import NeuronCore
-    from neurogate.sim.backends import reset
-
-    steps, n = next(iter(inputs.values())).shape
-    core = NeuronCore(kernel, n, fifo_depth=n + 1)
-    dut = core.create()
-    top = Module()
-    top.domains.sync = domain = ClockDomain("sync")
-    top.submodules.dut = dut
-    events, states = [], []
-
-    async def bench(ctx):
-        await reset(ctx, domain)
-        ctx.set(dut.aer.ready, 1)
-        for t in range(steps):
-            for i in range(n):
-                ctx.set(dut.in_addr, i)
-                for key, arr in inputs.items():
-                    ctx.set(getattr(dut.in_data, key), int(arr[t, i]))
-                ctx.set(dut.in_we, 1)
-                await ctx.tick()
-            ctx.set(dut.in_we, 0)
-            ctx.set(dut.step, 1)
-            await ctx.tick()
-            ctx.set(dut.step, 0)
-            got = []
-            while True:
-                *_, valid, addr, done = await ctx.tick().sample(
-                    dut.aer.valid, dut.aer.payload.addr, dut.done
-                )
-                if valid:
-                    got.append(addr)
-                if done:
-                    break
-            for _ in range(3):
-                *_, valid, addr = await ctx.tick().sample(dut.aer.valid, dut.aer.payload.addr)
-                if valid:
-                    got.append(addr)
-            events.append(got)
-            row = {}
-            for key in kernel.state_fields():
-                row[key] = []
-            for i in range(n):
-                ctx.set(dut.rd_addr, i)
-                await ctx.tick()
-                for key in kernel.state_fields():
-                    row[key].append(ctx.get(getattr(dut.rd_data, key)))
-            states.append(row)
-
-    sim = Simulator(top)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return events, states
+    """Run ``inputs`` ({port: (T, n)}) through a NeuronCore in EBR; return (events, states)."""
+    n = next(iter(inputs.values())).shape[1]
+    return run_neuron_core(NeuronCore(kernel, n, fifo_depth=n + 1), inputs)
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Module
-from amaranth.sim import Simulator
 
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
 from neurogate.plugins.neurons.glif import GLIF, glif_float
-from neurogate.sim.backends import reset
+from neurogate.testing import run_neuron_core
 
 Q = 1 << 20  # U, th_s, th_v: mV with 20 fraction bits; after-spike currents: pA, 20 bits
 P = 1 << 8  # input: pA with 8 fraction bits
@@ -230,54 +228,8 @@ def test_model_vs_pysim(model, rng, rng_seed):
 
 def _core_run(kernel, inputs):
     """Run ``inputs`` ({port: (T, n)}) through a NeuronCore in EBR; return (events, states)."""
-    steps, n = next(iter(inputs.values())).shape
-    dut = NeuronCore(kernel, n, memory="ebr", fifo_depth=n + 1).create()
-    top = Module()
-    top.domains.sync = domain = ClockDomain("sync")
-    top.submodules.dut = dut
-    events, states = [], []
-
-    async def bench(ctx):
-        await reset(ctx, domain)
-        ctx.set(dut.aer.ready, 1)
-        for t in range(steps):
-            for i in range(n):
-                ctx.set(dut.in_addr, i)
-                for key, arr in inputs.items():
-                    ctx.set(getattr(dut.in_data, key), int(arr[t, i]))
-                ctx.set(dut.in_we, 1)
-                await ctx.tick()
-            ctx.set(dut.in_we, 0)
-            ctx.set(dut.step, 1)
-            await ctx.tick()
-            ctx.set(dut.step, 0)
-            got = []
-            while True:
-                *_, valid, addr, done = await ctx.tick().sample(
-                    dut.aer.valid, dut.aer.payload.addr, dut.done
-                )
-                if valid:
-                    got.append(addr)
-                if done:
-                    break
-            for _ in range(3):
-                *_, valid, addr = await ctx.tick().sample(dut.aer.valid, dut.aer.payload.addr)
-                if valid:
-                    got.append(addr)
-            events.append(got)
-            row = {key: [] for key in kernel.state_fields()}
-            for i in range(n):
-                ctx.set(dut.rd_addr, i)
-                await ctx.tick()
-                for key in row:
-                    row[key].append(ctx.get(getattr(dut.rd_data, key)))
-            states.append(row)
-
-    sim = Simulator(top)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return events, states
+    n = next(iter(inputs.values())).shape[1]
+    return run_neuron_core(NeuronCore(kernel, n, fifo_depth=n + 1), inputs)
 
 
 @pytest.mark.parametrize("model", [2, 5])

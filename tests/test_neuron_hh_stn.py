@@ -12,13 +12,11 @@ import re
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Module
-from amaranth.sim import Simulator
 
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
 from neurogate.plugins.neurons.hh_stn import HHSTN, reference
-from neurogate.sim.backends import reset
+from neurogate.testing import run_neuron_core
 
 Q16 = 1 << 16
 
@@ -100,54 +98,7 @@ def test_state_continues_across_runs(rng):
 
 def _core_run(core, xs):
     """Run timesteps ``xs`` (T x n currents) on the core's gateware; return events and states."""
-    n = core.n_neurons
-    dut = core.create()
-    top = Module()
-    top.domains.sync = domain = ClockDomain("sync")
-    top.submodules.dut = dut
-    fields = list(core.kernel.state_fields())
-    events, states = [], []
-
-    async def bench(ctx):
-        await reset(ctx, domain)
-        ctx.set(dut.aer.ready, 1)
-        for row in xs:
-            for i in range(n):
-                ctx.set(dut.in_addr, i)
-                ctx.set(dut.in_data.i_app, int(row[i]))
-                ctx.set(dut.in_we, 1)
-                await ctx.tick()
-            ctx.set(dut.in_we, 0)
-            ctx.set(dut.step, 1)
-            await ctx.tick()
-            ctx.set(dut.step, 0)
-            step_events, after_done = [], None
-            for _ in range(4 * n + 20):
-                if ctx.get(dut.aer.valid):
-                    step_events.append(ctx.get(dut.aer.payload.addr))
-                if after_done is None and ctx.get(dut.done):
-                    after_done = 4
-                await ctx.tick()
-                if after_done is not None:
-                    after_done -= 1
-                    if not after_done:
-                        break
-            else:
-                raise AssertionError("timestep never finished")
-            events.append(step_events)
-            state = {key: [] for key in fields}
-            for i in range(n):
-                ctx.set(dut.rd_addr, i)
-                await ctx.tick()
-                for key in fields:
-                    state[key].append(ctx.get(getattr(dut.rd_data, key)))
-            states.append(state)
-
-    sim = Simulator(top)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return events, states
+    return run_neuron_core(core, {"i_app": xs})
 
 
 def test_core_matches_parallel_model(rng):

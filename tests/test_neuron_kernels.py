@@ -17,13 +17,12 @@ import re
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Module, Mux
-from amaranth.sim import Simulator
+from amaranth.hdl import Mux
 
 import neurogate as ng
 from neurogate.core.component import Int, Param, Port
 from neurogate.gateware.neuron_core import NeuronCore
-from neurogate.sim.backends import reset
+from neurogate.testing import run_neuron_core
 
 
 def _exact(msg: str) -> str:
@@ -418,54 +417,7 @@ def test_kernel_leaving_its_range_raises():
 # -- the time-multiplexed core ----------------------------------------------------------------
 def _core_run(core, xs):
     """Run timesteps ``xs`` (T x n currents) on the core's gateware; return events and states."""
-    n = core.n_neurons
-    dut = core.create()
-    top = Module()
-    top.domains.sync = domain = ClockDomain("sync")
-    top.submodules.dut = dut
-    fields = list(core.kernel.state_fields())
-    events, states = [], []
-
-    async def bench(ctx):
-        await reset(ctx, domain)
-        ctx.set(dut.aer.ready, 1)
-        for row in xs:
-            for i in range(n):
-                ctx.set(dut.in_addr, i)
-                ctx.set(dut.in_data.current, int(row[i]))
-                ctx.set(dut.in_we, 1)
-                await ctx.tick()
-            ctx.set(dut.in_we, 0)
-            ctx.set(dut.step, 1)
-            await ctx.tick()
-            ctx.set(dut.step, 0)
-            step_events, after_done = [], None
-            for _ in range(4 * n + 20):
-                if ctx.get(dut.aer.valid):  # ready is high: transferred at this edge
-                    step_events.append(ctx.get(dut.aer.payload.addr))
-                if after_done is None and ctx.get(dut.done):
-                    after_done = 4  # let the FIFO drain
-                await ctx.tick()
-                if after_done is not None:
-                    after_done -= 1
-                    if not after_done:
-                        break
-            else:
-                raise AssertionError("timestep never finished")
-            events.append(step_events)
-            state = {key: [] for key in fields}
-            for i in range(n):
-                ctx.set(dut.rd_addr, i)
-                await ctx.tick()
-                for key in fields:
-                    state[key].append(ctx.get(getattr(dut.rd_data, key)))
-            states.append(state)
-
-    sim = Simulator(top)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return events, states
+    return run_neuron_core(core, {"current": xs})
 
 
 CORE = [
