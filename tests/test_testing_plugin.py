@@ -403,7 +403,7 @@ def test_conformance_failures_say_what_is_wrong(session, comp, message):
 
 def test_stream_component_is_checked_at_transaction_level(session, nosim):
     session.makepyfile(
-        test_streams="""
+        test_stream_comps="""
         from neurogate.testing import component_tests
         from comps import Pass, PlusOne
         test_pass = component_tests(Pass, backends=["pysim", "nosim"], steps=12)
