@@ -31,6 +31,8 @@ import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
 from neurogate.plugins.neurons.adex import adex_float
 from neurogate.plugins.neurons.glif import glif_float
+from neurogate.testing import ou_current as ou
+from neurogate.testing import spike_match
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "tests" / "data" / "glif_nest_traces.npz"
@@ -68,25 +70,6 @@ def speed(args) -> None:
         print(f"{label:16} n={args.n}: {per['CPU'] * 1e3:7.3f} ms/step CPU "
               f"({args.n / per['CPU'] / 1e6:6.2f} M neuron-updates/s), "
               f"{per['wall'] * 1e3:7.3f} ms/step wall", flush=True)  # fmt: skip
-
-
-def spike_match(ref: np.ndarray, got: np.ndarray, window: int) -> float:
-    if not ref.size:
-        return 1.0
-    if not got.size:
-        return 0.0
-    idx = np.clip(np.searchsorted(got, ref), 1, got.size) - 1
-    near = np.minimum(np.abs(got[idx] - ref), np.abs(got[np.minimum(idx + 1, got.size - 1)] - ref))
-    return float(np.mean(near <= window))
-
-
-def ou(rng, steps, n, dt, tau=5.0, sd=200.0):
-    decay = math.exp(-dt / tau)
-    x, out = np.zeros(n), np.zeros((steps, n))
-    for t in range(steps):
-        x = decay * x + sd * math.sqrt(1 - decay**2) * rng.standard_normal(n)
-        out[t] = x
-    return out
 
 
 def _row(label, got, ref, rms, window):

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 import keyword
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,8 +58,10 @@ __all__ = [
     "check_conformance",
     "component_tests",
     "default_seed",
+    "ou_current",
     "parameter_sets",
     "run_neuron_core",
+    "spike_match",
 ]
 
 
@@ -732,3 +735,31 @@ def run_neuron_core(core, inputs: Mapping[str, Any]):
 
     simulate(top, bench)
     return events, states
+
+
+# -- fidelity against float references ------------------------------------------------------------
+def spike_match(ref: np.ndarray, got: np.ndarray, window: int) -> float:
+    """Fraction of the spike steps in ``ref`` with a spike of ``got`` within ``window`` steps.
+
+    >>> spike_match(np.array([10, 50, 90]), np.array([11, 60, 89]), 1)
+    0.6666666666666666
+    """
+    if not ref.size:
+        return 1.0
+    if not got.size:
+        return 0.0
+    idx = np.clip(np.searchsorted(got, ref), 1, got.size) - 1
+    near = np.minimum(np.abs(got[idx] - ref), np.abs(got[np.minimum(idx + 1, got.size - 1)] - ref))
+    return float(np.mean(near <= window))
+
+
+def ou_current(rng, steps: int, n: int, dt: float, tau: float = 5.0, sd: float = 200.0):
+    """An Ornstein-Uhlenbeck noise current ``(steps, n)``: time constant ``tau`` (same unit as
+    ``dt``), stationary standard deviation ``sd``, starting at 0; drawn from ``rng``."""
+    decay = math.exp(-dt / tau)
+    kick = sd * math.sqrt(1 - decay**2)
+    noise, x = np.zeros((steps, n)), np.zeros(n)
+    for t in range(steps):
+        x = decay * x + kick * rng.standard_normal(n)
+        noise[t] = x
+    return noise

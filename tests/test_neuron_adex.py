@@ -16,7 +16,8 @@ import pytest
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
 from neurogate.plugins.neurons.adex import AdEx, adex_float
-from neurogate.testing import run_neuron_core
+from neurogate.testing import ou_current as ou_noise
+from neurogate.testing import run_neuron_core, spike_match
 
 Q = 1 << 16  # V: mV, 16 fraction bits
 P = 1 << 8  # w, I: pA, 8 fraction bits
@@ -179,28 +180,6 @@ def test_neuron_core_matches_model(params, rng):
 
 
 # -- fidelity: fixed point against float64 over 500 ms --------------------------------------------
-def spike_match(ref: np.ndarray, got: np.ndarray, window: int) -> float:
-    """Fraction of the spike steps in ``ref`` with a spike of ``got`` within ``window`` steps."""
-    if not ref.size:
-        return 1.0
-    if not got.size:
-        return 0.0
-    idx = np.clip(np.searchsorted(got, ref), 1, got.size) - 1
-    near = np.minimum(np.abs(got[idx] - ref), np.abs(got[np.minimum(idx + 1, got.size - 1)] - ref))
-    return float(np.mean(near <= window))
-
-
-def ou_noise(rng, steps, n, dt, tau=5.0, sd=200.0):
-    """An Ornstein-Uhlenbeck current (pA): ``tau`` ms, stationary standard deviation ``sd``."""
-    decay = math.exp(-dt / tau)
-    kick = sd * math.sqrt(1 - decay**2)
-    noise, x = np.zeros((steps, n)), np.zeros(n)
-    for t in range(steps):
-        x = decay * x + kick * rng.standard_normal(n)
-        noise[t] = x
-    return noise
-
-
 def fidelity(neuron, current_pa):
     """Return ``[(count_fixed, count_ref, matched, rms_mV), ...]`` per column of ``current_pa``."""
     raw = np.rint(current_pa * P).astype(np.int64)

@@ -18,7 +18,8 @@ import pytest
 import neurogate as ng
 from neurogate.gateware.neuron_core import NeuronCore
 from neurogate.plugins.neurons.glif import GLIF, glif_float
-from neurogate.testing import run_neuron_core
+from neurogate.testing import ou_current as _ou
+from neurogate.testing import run_neuron_core, spike_match
 
 Q = 1 << 20  # U, th_s, th_v: mV with 20 fraction bits; after-spike currents: pA, 20 bits
 P = 1 << 8  # input: pA with 8 fraction bits
@@ -27,17 +28,6 @@ TRACES = Path(__file__).parent / "data" / "glif_nest_traces.npz"
 
 def _exact(msg: str) -> str:
     return f"^{re.escape(msg)}$"
-
-
-def spike_match(ref: np.ndarray, got: np.ndarray, window: int) -> float:
-    """Fraction of the spike steps in ``ref`` with a spike of ``got`` within ``window`` steps."""
-    if not ref.size:
-        return 1.0
-    if not got.size:
-        return 0.0
-    idx = np.clip(np.searchsorted(got, ref), 1, got.size) - 1
-    near = np.minimum(np.abs(got[idx] - ref), np.abs(got[np.minimum(idx + 1, got.size - 1)] - ref))
-    return float(np.mean(near <= window))
 
 
 # -- known answers --------------------------------------------------------------------------------
@@ -160,15 +150,6 @@ def test_fixed_point_tracks_nest(model):
         assert matched >= 0.9
         assert rms < 1e-3
         assert ref.size >= 2
-
-
-def _ou(rng, steps, n, dt, tau=5.0, sd=150.0):
-    decay = math.exp(-dt / tau)
-    x, out = np.zeros(n), np.zeros((steps, n))
-    for t in range(steps):
-        x = decay * x + sd * math.sqrt(1 - decay**2) * rng.standard_normal(n)
-        out[t] = x
-    return out
 
 
 @pytest.mark.parametrize("model", range(1, 6))
