@@ -285,39 +285,75 @@ def _nbytes(width: int) -> int:
     return max(1, (width + 7) // 8)
 
 
+#: Fields at most this wide move through 64-bit words (a value and its bit offset in a byte
+#: fit); wider ones bit by bit.
+_WORD_FIELD = 57
+
+
+def _field_bytes(f: _Field) -> tuple[np.ndarray, np.ndarray]:
+    """First byte and bit offset in it of each instance of ``f``."""
+    starts = f.offset + np.arange(f.n, dtype=np.int64) * f.width
+    return starts >> 3, (starts & 7).astype(np.uint64)
+
+
 def _pack(fields, width, arrays, cycles, rows=slice(None)) -> np.ndarray:
     """Pack ``arrays[(dut, port)]`` (``(T, n)`` ints) into ``(cycles, nbytes)`` bus bytes.
 
-    Steps past a component's stimulus are zero.
+    Steps past a component's stimulus are zero. A field up to 57 bits wide is shifted into
+    place in a 64-bit word per value and ORed into the 8 bytes it spans, instances far enough
+    apart to never share a byte at a time (so the cost is 8 bytes per value, not per bit).
     """
     nb = _nbytes(width)
     start, stop, _ = rows.indices(cycles)
     count = stop - start
-    bits = np.zeros((count, nb * 8), dtype=np.uint8)
+    out = np.zeros((count, nb + 8), dtype=np.uint8)  # 8 bytes of slack for the last word
     for f in fields:
         values = np.asarray(arrays[(f.dut, f.port)])
         block = np.zeros((count, f.n), dtype=np.uint64)
         have = max(0, min(stop, values.shape[0]) - start)
         if have:
             block[:have] = values[start : start + have].astype(np.int64).view(np.uint64)
-        shifts = np.arange(f.width, dtype=np.uint64)
-        fbits = ((block[:, :, None] >> shifts) & np.uint64(1)).astype(np.uint8)
-        bits[:, f.offset : f.offset + f.n * f.width] = fbits.reshape(count, f.n * f.width)
-    return np.packbits(bits, axis=1, bitorder="little")
+        if f.width > _WORD_FIELD:
+            shifts = np.arange(f.width, dtype=np.uint64)
+            fbits = ((block[:, :, None] >> shifts) & np.uint64(1)).astype(np.uint8)
+            bits = np.unpackbits(out, axis=1, bitorder="little")
+            bits[:, f.offset : f.offset + f.n * f.width] = fbits.reshape(count, -1)
+            out = np.packbits(bits, axis=1, bitorder="little")
+            continue
+        first, shift = _field_bytes(f)
+        block &= np.uint64((1 << f.width) - 1)
+        block <<= shift
+        spread = block.astype("<u8", copy=False).view(np.uint8).reshape(count, f.n, 8)
+        group = -(-64 // f.width)  # instances this far apart never share a byte
+        for r in range(min(group, f.n)):
+            idx = first[r::group, None] + np.arange(8)
+            out[:, idx] |= spread[:, r::group]
+    return out[:, :nb]
 
 
 def _unpack(fields, data: np.ndarray) -> dict:
     """The inverse of :func:`_pack`: ``{(dut, port): (cycles, n) int64}`` (sign-extended)."""
-    bits = np.unpackbits(data, axis=1, bitorder="little")
+    cycles = data.shape[0]
+    padded = np.zeros((cycles, data.shape[1] + 8), dtype=np.uint8)
+    padded[:, : data.shape[1]] = data
+    bits = None
     out = {}
     for f in fields:
-        fbits = bits[:, f.offset : f.offset + f.n * f.width].reshape(-1, f.n, f.width)
-        weights = np.uint64(1) << np.arange(f.width, dtype=np.uint64)
-        values = (fbits.astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)
+        if f.width > _WORD_FIELD:
+            if bits is None:
+                bits = np.unpackbits(data, axis=1, bitorder="little")
+            fbits = bits[:, f.offset : f.offset + f.n * f.width].reshape(-1, f.n, f.width)
+            weights = np.uint64(1) << np.arange(f.width, dtype=np.uint64)
+            values = (fbits.astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)
+        else:
+            first, shift = _field_bytes(f)
+            gathered = np.ascontiguousarray(padded[:, first[:, None] + np.arange(8)])
+            words = gathered.view("<u8").reshape(cycles, f.n)
+            values = (words >> shift) & np.uint64((1 << f.width) - 1)
         values = values.view(np.int64)
-        if f.signed:
-            values = np.where(values >= (1 << (f.width - 1)), values - (1 << f.width), values)
-        out[(f.dut, f.port)] = values.astype(np.int64)
+        if f.signed and f.width < 64:  # sign-extend: up to bit 63, then back down arithmetically
+            values = (values << (64 - f.width)) >> (64 - f.width)
+        out[(f.dut, f.port)] = values
     return out
 
 
@@ -325,6 +361,8 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _NIBBLE = np.zeros(256, dtype=np.uint8)
 _NIBBLE[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
 _NIBBLE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+_UNDEFINED = np.zeros(256, dtype=np.bool_)
+_UNDEFINED[np.frombuffer(b"xXzZ", dtype=np.uint8)] = True
 
 
 def _hex_lines(data: np.ndarray) -> bytes:
@@ -344,8 +382,9 @@ def _parse_hex_lines(text: bytes, nb: int) -> np.ndarray:
     if raw.size % width:
         raise CosimError(f"simulator output is not lines of {2 * nb} hex digits")
     chars = raw.reshape(-1, width)
-    if np.any(np.isin(chars[:, :-1], np.frombuffer(b"xXzZ", dtype=np.uint8))):
-        row = int(np.argwhere(np.isin(chars[:, :-1], np.frombuffer(b"xXzZ", np.uint8)))[0, 0])
+    undefined = _UNDEFINED[chars[:, :-1]]
+    if undefined.any():
+        row = int(np.argmax(undefined.any(axis=1)))
         raise CosimError(f"an output is undefined (x or z) at cycle {row}")
     nib = _NIBBLE[chars[:, :-1]]
     be = (nib[:, 0::2] << 4) | nib[:, 1::2]
