@@ -40,16 +40,66 @@ kernel declares in :meth:`NeuronKernel.input_ports`.
 >>> neuron.model(1).run({"current": [4, 4, 4, 4]})["v"][:, 0].tolist()
 [4, 8, 0, 4]
 >>> _ = ng.sim.compare(neuron, steps=100, n=3, seed=1)
+
+**Pipeline cuts.** The parallel wrapper does a whole update in one clock cycle, so a long update
+(a Hodgkin-Huxley step is a chain of eight multiplies) runs at a low clock. In the
+time-multiplexed core every neuron is visited once per timestep, so the update can be
+pipelined without hazards: a kernel marks cut points in :meth:`~NeuronKernel.update_hdl` with
+:meth:`~NeuronKernel.stage` and says how many it makes in
+:attr:`~NeuronKernel.pipeline_stages`. ``live = self.stage(m, live)`` returns the dict ``live``
+unchanged in the parallel wrapper (which stays one step per clock, latency 1) and registered
+in the core, where an update then takes ``pipeline_stages + 1`` clock cycles instead of one
+and a timestep ``pipeline_stages`` cycles more. The NumPy model is the same for both: cuts
+change the timing, never the values. A kernel that makes no cut is built exactly as before.
+
+The rules, on every path through the update:
+
+* one call per cut, in order: the first cut gets values computed from ``state`` and
+  ``inputs``, each later cut values computed from what the previous call returned, and the
+  returned next state and spike come from the last call. A value needed after a cut (the old
+  ``v``, an input) is passed through it;
+* ``tables={name: (words, addr)}`` reads ``words[addr]`` (a ROM of ints) across the cut: the
+  address is computed before it, the word (returned under ``name``) used after it. In the
+  parallel wrapper the ROM is read combinationally (LUTs); in the core it is a synchronous
+  read, which the synthesiser puts in block RAM with the cut's register inside it;
+* ``cut=False`` makes a call a pass-through everywhere (its tables read combinationally) that
+  does not count: a kernel with a parameter for its number of stages calls
+  :meth:`~NeuronKernel.stage` at every candidate point and cuts at some of them;
+* Python ints pass through a cut as constants.
+
+The core checks what it can see while it elaborates: the number of cuts, and that no value
+from before a cut is mixed with one after it (a ``state["v"]`` left in after the first cut
+raises ``ValueError`` naming it). Values that only reach the update through signals the kernel
+drives itself (a submodule's output, a ``comb`` signal) are not traced; the bit-true run of the
+kernel in the core (:func:`neurogate.testing.run_neuron_core`) is the real check.
+
+>>> class Pipelined(Counter):
+...     name = "doc_counter_pipelined"
+...     @property
+...     def pipeline_stages(self):
+...         return 2
+...     def update_hdl(self, m, state, inputs):
+...         live = self.stage(m, {"v": state["v"] + inputs["current"]})
+...         live = self.stage(m, {"v": live["v"], "spike": live["v"] >= 10})
+...         return {"v": Mux(live["spike"], 0, live["v"])}, live["spike"]
+>>> _ = ng.sim.compare(Pipelined(), steps=100, n=3, seed=1)  # parallel: one step per clock
+>>> from neurogate.gateware.neuron_core import NeuronCore
+>>> NeuronCore(Pipelined(), n_neurons=3).cycles_per_step  # n + 4 + pipeline_stages
+9
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Mapping
+
 import numpy as np
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Signal, Value, ValueCastable, signed, unsigned
+from amaranth.lib.memory import Memory
 
 from .component import Component, Gateware, Model, Port
 
-__all__ = ["NeuronKernel", "ParallelNeuronGateware", "ParallelNeuronModel"]
+__all__ = ["NeuronKernel", "ParallelNeuronGateware", "ParallelNeuronModel", "pipelined_update"]
 
 
 class NeuronKernel(Component):
@@ -97,6 +147,47 @@ class NeuronKernel(Component):
         it must already be in range: apply the overflow policy explicitly.
         """
         raise NotImplementedError
+
+    @property
+    def pipeline_stages(self) -> int:
+        """Number of pipeline cuts :meth:`update_hdl` makes with :meth:`stage` (0: none).
+
+        The time-multiplexed core takes that many clock cycles more per update (and per
+        timestep); the parallel wrapper ignores cuts. A kernel that cuts overrides it.
+        """
+        return 0
+
+    def stage(
+        self, m: Module, values: Mapping, tables: Mapping | None = None, *, cut: bool = True
+    ) -> dict:
+        """Mark a pipeline cut in :meth:`update_hdl`; return ``values`` and the tables' words.
+
+        ``values`` maps names to Amaranth values (or ints, which stay constants). The returned
+        dict holds the same names, registered in the time-multiplexed core and unchanged
+        elsewhere, and one entry per table of ``tables`` (``{name: (words, addr)}``): the word
+        of ``words`` (ints) at ``addr``, read across the cut (a synchronous ROM read in the
+        core, a combinational one elsewhere). With ``cut=False`` the call is a pass-through
+        everywhere (tables read combinationally) and does not count as a cut. The rules are in
+        the module docstring.
+        """
+        if not isinstance(values, Mapping):
+            raise TypeError(
+                f"{self.name}.stage values must be a dict {{name: value}}, not {values!r}"
+            )
+        tables = dict(tables or {})
+        for key, spec in tables.items():
+            if key in values:
+                raise ValueError(
+                    f"{self.name}.stage table name must differ from the value names, not {key!r}"
+                )
+            if not (isinstance(spec, tuple) and len(spec) == 2):
+                raise TypeError(
+                    f"{self.name}.stage table {key!r} must be a tuple (words, addr), not {spec!r}"
+                )
+        pipeline = _PIPELINE.get()
+        if pipeline is None:
+            return {**values, **_read_tables(m, tables, "comb")}
+        return pipeline.stage(m, values, tables, cut)
 
     def reset_state(self) -> dict[str, int]:
         """Return the reset value of each state field (the ``init`` of its port)."""
@@ -167,3 +258,120 @@ class ParallelNeuronGateware(Gateware):
             m.d.sync += state[key].eq(nxt)
         m.d.sync += self.spike.eq(spike)
         return m
+
+
+# -- pipeline cuts --------------------------------------------------------------------------------
+def _table_shape(words: list[int]):
+    lo, hi = min(words), max(words)
+    if lo < 0:
+        return signed(max(lo.bit_length(), hi.bit_length()) + 1)
+    return unsigned(max(hi.bit_length(), 1))
+
+
+def _read_tables(m: Module, tables: Mapping, domain: str) -> dict:
+    """Read each ``(words, addr)`` of ``tables`` from a ROM; return ``{name: read data}``."""
+    out = {}
+    for key, (words, addr) in tables.items():
+        words = [int(word) for word in words]
+        if not words:
+            raise ValueError(f"neuron kernel table {key!r} must have a word, not none")
+        rom = Memory(shape=_table_shape(words), depth=len(words), init=words)
+        m.submodules[f"table_{key}"] = rom
+        port = rom.read_port(domain=domain)
+        m.d.comb += port.addr.eq(addr)
+        out[key] = port.data
+    return out
+
+
+def _stage_name(stage: int) -> str:
+    return "state and inputs" if stage == 0 else f"what cut {stage} returned"
+
+
+class _Pipeline:
+    """The cut points of one :meth:`NeuronKernel.update_hdl` call in the core, as registers.
+
+    It knows the stage of each signal it was given (``state`` and ``inputs``: stage 0) or made
+    (what cut ``k`` returns: stage ``k``) and raises when a cut or the result mixes stages.
+    """
+
+    def __init__(self, kernel: NeuronKernel, start):
+        self.kernel = kernel
+        self.cuts = 0
+        self._stage: dict[int, tuple[int, Signal]] = {}  # id(signal): (stage, signal)
+        for value in start:
+            self._mark(value, 0)
+
+    def _mark(self, value, stage: int) -> None:
+        for sig in Value.cast(value)._rhs_signals():
+            self._stage[id(sig)] = (stage, sig)
+
+    def check(self, values: Mapping, stage: int, what: str) -> None:
+        """Raise unless every traced signal under ``values`` is of stage ``stage``."""
+        for key, value in values.items():
+            if isinstance(value, int):
+                continue
+            for sig in Value.cast(value)._rhs_signals():
+                found = self._stage.get(id(sig))
+                if found is not None and found[0] != stage:
+                    raise ValueError(
+                        f"{self.kernel.name}.update_hdl {what} {key!r} must be computed from "
+                        f"{_stage_name(stage)}, not from {found[1].name!r} of "
+                        f"{_stage_name(found[0])}: pass what is needed after a cut through it"
+                    )
+
+    def stage(self, m: Module, values: Mapping, tables: dict, cut: bool) -> dict:
+        """The core's :meth:`NeuronKernel.stage`."""
+        here = self.cuts
+        self.check(values, here, "stage() value")
+        self.check({key: addr for key, (_, addr) in tables.items()}, here, "table address")
+        if not cut:
+            out = {**values, **_read_tables(m, tables, "comb")}
+            for key in tables:
+                self._mark(out[key], here)
+            return out
+        self.cuts = after = here + 1
+        out = {}
+        for key, value in values.items():
+            if isinstance(value, int):
+                out[key] = value
+                continue
+            shape = value.shape() if isinstance(value, ValueCastable) else Value.cast(value).shape()
+            reg = Signal(shape, name=f"p{after}_{key}", reset_less=True)
+            m.d.sync += reg.eq(value)
+            out[key] = reg
+        out.update(_read_tables(m, tables, "sync"))
+        for value in out.values():
+            if not isinstance(value, int):
+                self._mark(value, after)
+        return out
+
+
+# The pipeline of the update_hdl call that the core is elaborating (None: every cut is a
+# pass-through, as in the parallel wrapper).
+_PIPELINE: contextvars.ContextVar[_Pipeline | None] = contextvars.ContextVar(
+    "neurogate_pipeline", default=None
+)
+
+
+def pipelined_update(kernel: NeuronKernel, m: Module, state: dict, inputs: dict):
+    """Call ``kernel.update_hdl`` with its cuts as registers: the time-multiplexed core's call.
+
+    ``state`` and ``inputs`` are one neuron's registered values; the returned ``(next_state,
+    spike)`` are the update of the neuron that came in ``kernel.pipeline_stages`` cycles
+    earlier. Raise ``ValueError`` if the update makes another number of cuts, or mixes values
+    of two stages where that can be seen (see the module docstring).
+    """
+    pipeline = _Pipeline(kernel, [*state.values(), *inputs.values()])
+    token = _PIPELINE.set(pipeline)
+    try:
+        next_state, spike = kernel.update_hdl(m, state, inputs)
+    finally:
+        _PIPELINE.reset(token)
+    stages = kernel.pipeline_stages
+    if pipeline.cuts != stages:
+        raise ValueError(
+            f"{kernel.name}.update_hdl must make {stages} pipeline cuts (its pipeline_stages), "
+            f"not {pipeline.cuts}"
+        )
+    pipeline.check({**next_state, "spike": spike}, stages, "result")
+    return next_state, spike

@@ -25,25 +25,30 @@ The parameter memory is block RAM (EBR with ``"spram"`` too) and the spike FIFO 
 
 Timestep. A one-cycle ``step`` strobe while ``busy`` is low starts a timestep (a strobe while
 busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock,
-in a four-stage pipeline: stage 0 presents the neuron's address to the state and input
-memories; stage 1 registers the memories' outputs (so the memory's clock-to-output and, in EBR,
-the mux across blocks are not on the path of the update); stage 2 applies
-:meth:`NeuronKernel.update_hdl` and registers the new state and the spike; stage 3 writes the
-new state back and pushes the event. Every neuron is visited once per timestep, so the pipeline
-has no read-after-write hazard. ``busy`` is high from the cycle after ``step`` until the last
-neuron is written, ``n_neurons + 3`` cycles without stalls; ``done`` is high for the one cycle
-after that, in which ``step`` may be strobed again. So a timestep takes ``n_neurons + 4`` clock
-cycles from strobe to strobe: one neuron update per clock.
+in a pipeline of ``4 + P`` stages, ``P`` the kernel's
+:attr:`~neurogate.core.neuron.NeuronKernel.pipeline_stages` (0 for a kernel without pipeline
+cuts): stage 0 presents the neuron's address to the state and input memories; stage 1
+registers the memories' outputs (so the memory's clock-to-output and, in EBR, the mux across
+blocks are not on the path of the update); stage 2 applies
+:meth:`NeuronKernel.update_hdl`, whose cuts (:meth:`NeuronKernel.stage`) are registers here, so
+the update spans stages 2 .. 2 + P and registers the new state and the spike at the end; stage
+3 + P writes the new state back and pushes the event. Each stage carries the neuron's address
+and a valid bit. Every neuron is visited once per timestep, so the pipeline has no
+read-after-write hazard, whatever ``P``. ``busy`` is high from the cycle after ``step`` until
+the last neuron is written, ``n_neurons + 3 + P`` cycles without stalls; ``done`` is high for
+the one cycle after that, in which ``step`` may be strobed again. So a timestep takes
+``n_neurons + 4 + P`` clock cycles from strobe to strobe (:attr:`NeuronCore.cycles_per_step`):
+one neuron update per clock.
 
 Spikes. Each neuron that fires sends an address-event, its index ``addr``, into a FIFO whose
 output is the ``aer`` stream (:class:`amaranth.lib.stream`; valid / ready). A neuron is issued
 only if the FIFO has room for the events of every neuron in flight (unread entries + the
-registered spike in stage 3 + one for each neuron in stages 1 and 2 must stay below
-``fifo_depth``), so
-the stall depends on registers only, never on the spike being computed, and no event is lost,
-whatever the consumer does with ``ready``. The FIFO is built one entry deeper than
-``fifo_depth`` (the buffered FIFO's write side is full one entry early). With the consumer always
-ready, ``fifo_depth >= 6`` keeps one update per clock even when every neuron fires; with
+registered spike in the last stage + one for each neuron in stages 1 .. 2 + P must stay below
+``fifo_depth``), so the stall depends on registers only, never on the spike being computed, the
+pipeline itself never stops (a stall is a bubble), and no event is lost, whatever the consumer
+does with ``ready``. The FIFO is built one entry deeper than ``fifo_depth`` (the buffered
+FIFO's write side is full one entry early). With the consumer always ready, ``fifo_depth >= 6
++ P`` keeps one update per clock even when every neuron fires (the default is ``8 + P``); with
 ``fifo_depth == 1`` one neuron is in flight at a time. The events of a timestep are the firing
 addresses in increasing order.
 
@@ -149,7 +154,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from neurogate.core.component import bits_for
-from neurogate.core.neuron import NeuronKernel
+from neurogate.core.neuron import NeuronKernel, pipelined_update
 from neurogate.gateware.spram import SPRAM
 
 __all__ = ["MEMORIES", "NeuronCore", "NeuronCoreGateware", "NeuronCoreModel"]
@@ -195,8 +200,8 @@ class NeuronCore:
         ``"ebr"`` (iCE40 UP5K block RAM), ``"bram"`` (ECP5-85F) or ``"spram"`` (iCE40 UP5K
         SPRAM: two state banks and the input memory; the parameter memory, if any, in EBR): the
         memory budget the core's memories must fit in.
-    fifo_depth : int
-        Entries of the spike FIFO, 1..1024.
+    fifo_depth : int, optional
+        Entries of the spike FIFO, 1..1024; by default ``8 + kernel.pipeline_stages``.
     params : dict, optional
         Per-neuron parameters, ``{port: (n_neurons,) int array}``: each key is one of the
         kernel's input ports (a parameter the kernel takes at runtime), each array its initial
@@ -209,7 +214,7 @@ class NeuronCore:
         kernel: NeuronKernel,
         n_neurons: int,
         memory: str = "ebr",
-        fifo_depth: int = 8,
+        fifo_depth: int | None = None,
         params: dict | None = None,
         input_init: dict | None = None,
     ):
@@ -220,6 +225,13 @@ class NeuronCore:
         if memory not in MEMORIES:
             choices = ", ".join(repr(key) for key in MEMORIES)
             raise ValueError(f"neuron core memory must be one of {choices}, not {memory!r}")
+        stages = kernel.pipeline_stages
+        if not isinstance(stages, int | np.integer) or isinstance(stages, bool) or stages < 0:
+            raise ValueError(
+                f"neuron core kernel pipeline_stages must be an int >= 0, not {stages!r}"
+            )
+        if fifo_depth is None:
+            fifo_depth = 8 + int(stages)
         for key, value, lo, hi in (
             ("n_neurons", n_neurons, 1, MAX_NEURONS),
             ("fifo_depth", fifo_depth, 1, 1024),
@@ -229,6 +241,7 @@ class NeuronCore:
             if not lo <= value <= hi:
                 raise ValueError(f"neuron core {key} must be an int in {lo}..{hi}, not {value!r}")
         self._kernel = kernel
+        self._stages = int(stages)
         self._n = int(n_neurons)
         self._memory = memory
         self._fifo_depth = int(fifo_depth)
@@ -391,9 +404,17 @@ class NeuronCore:
         return bits_for(self._n - 1)
 
     @property
+    def pipeline_stages(self) -> int:
+        """The kernel's pipeline cuts: the stages the update takes beyond one clock."""
+        return self._stages
+
+    @property
     def cycles_per_step(self) -> int:
-        """Clock cycles per timestep without stalls, strobe to strobe: ``n_neurons + 4``."""
-        return self._n + 4
+        """Clock cycles per timestep without stalls, strobe to strobe: ``n_neurons + 4 + P``.
+
+        ``P`` is :attr:`pipeline_stages` (0 for a kernel without pipeline cuts).
+        """
+        return self._n + 4 + self._stages
 
     @property
     def state_layout(self) -> data.StructLayout:
@@ -664,12 +685,18 @@ class NeuronCoreGateware(wiring.Component):
                 inputs.update({key: reg[key] for key in layout.members})
 
         state = {key: r_state[key] for key in kernel.state_fields()}
-        next_state, spike = kernel.update_hdl(m, state, inputs)
+        next_state, spike = pipelined_update(kernel, m, state, inputs)
+        # the neuron in each of the kernel's pipeline stages (none without cuts)
+        p_valid, p_addr = self._carry(m, r_valid, r_addr, core.pipeline_stages)
+        last_valid, last_addr = [r_valid, *p_valid][-1], [r_addr, *p_addr][-1]
         # Issue a neuron only if the FIFO will have room for its event, whatever the neurons in
-        # flight do: stage 3's event is known, stages 1 and 2 count as if they fired. The buffered
-        # FIFO is one entry deeper than fifo_depth (its write side is full at depth - 1 unread
-        # entries in its memory while its output register may be empty), so this bound holds.
+        # flight do: the last stage's event is known, the earlier stages count as if they fired.
+        # The buffered FIFO is one entry deeper than fifo_depth (its write side is full at depth
+        # - 1 unread entries in its memory while its output register may be empty), so this
+        # bound holds.
         reserved = fifo.level + (s2_valid & s2_spike) + r_valid + s1_valid
+        for valid in p_valid:
+            reserved = reserved + valid
         issue = Signal()
         m.d.comb += [
             issue.eq(busy & (index != n) & (reserved < core.fifo_depth)),
@@ -688,9 +715,9 @@ class NeuronCoreGateware(wiring.Component):
             r_valid.eq(s1_valid),
             r_addr.eq(s1_addr),
             r_state.eq(state_data),
-            s2_valid.eq(r_valid),
-            s2_addr.eq(r_addr),
-            s2_spike.eq(r_valid & spike),
+            s2_valid.eq(last_valid),
+            s2_addr.eq(last_addr),
+            s2_spike.eq(last_valid & spike),
             self.done.eq(0),
         ]
         for key, value in next_state.items():
@@ -702,6 +729,22 @@ class NeuronCoreGateware(wiring.Component):
         with m.If(~busy & ready & self.step):
             m.d.sync += [busy.eq(1), index.eq(0)]
         return m
+
+    def _carry(self, m, valid, addr, stages: int):
+        """Return the valid bits and addresses of the neurons in the kernel's ``stages`` stages.
+
+        Stage ``k`` (1 .. ``stages``) holds the neuron that was in stage ``k - 1`` (``valid``,
+        ``addr``) the cycle before.
+        """
+        valids, addrs = [], []
+        for k in range(1, stages + 1):
+            v_k = Signal(name=f"p{k}_valid")
+            a_k = Signal(self._core.addr_width, name=f"p{k}_addr")
+            m.d.sync += [v_k.eq(valid), a_k.eq(addr)]
+            valids.append(v_k)
+            addrs.append(a_k)
+            valid, addr = v_k, a_k
+        return valids, addrs
 
     def _param_init(self) -> list[int]:
         """Return the parameter memory's initial words, packed as in ``param_layout``."""
