@@ -490,16 +490,24 @@ def _random_payloads(port: StreamPort, count: int, rng) -> list:
 
 
 def _compare_streams(comp: Component, backends, steps: int, seed: int) -> StreamComparison:
-    """Check a stream component's transaction model against its gateware on pysim."""
+    """Check a stream component's transaction model against its gateware on each backend."""
     __tracebackhide__ = True  # pytest shows the caller's line
     from neurogate.sim import MismatchError
     from neurogate.sim import streams as bench
+    from neurogate.sim.harness import GATEWARE_BACKENDS
 
     name = comp.name
-    if tuple(backends) != ("model", "pysim"):
+    gateware = list(backends[1:])
+    if (
+        not backends
+        or backends[0] != "model"
+        or not gateware
+        or any(b not in GATEWARE_BACKENDS for b in gateware)
+    ):
         raise ValueError(
-            f"{name} has stream ports: it is checked as model against pysim "
-            f"(neurogate.sim.streams), not on {', '.join(backends)}"
+            f"{name} has stream ports: it is checked as model against "
+            f"{', '.join(GATEWARE_BACKENDS)} (neurogate.sim.streams), not on "
+            f"{', '.join(backends)}"
         )
     values = [k for k, p in comp.ports.items() if not isinstance(p, StreamPort)]
     if values:
@@ -520,23 +528,28 @@ def _compare_streams(comp: Component, backends, steps: int, seed: int) -> Stream
             f"return {{output stream: [payload, ...]}} (the payloads in order); it raised "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    for p_valid, p_ready in STREAM_SCHEDULES:
-        got = bench.run(comp, feeds, p_valid=p_valid, p_ready=p_ready, seed=seed,
-                        max_cycles=64 * (steps + 16))  # fmt: skip
-        for key in outs:
-            want, have = expected[key], got.payloads(key)
-            for k in range(max(len(want), len(have))):
-                a = want[k] if k < len(want) else "(none)"
-                b = have[k] if k < len(have) else "(none)"
-                if a != b:
-                    raise MismatchError(
-                        f"model and pysim differ first at transfer {k} of output stream "
-                        f"{key!r}: model={a}, pysim={b} (model {len(want)} payloads, pysim "
-                        f"{len(have)}; p_valid={p_valid}, p_ready={p_ready}, seed={seed}; "
-                        f"{comp!r})",
-                        step=k, port=key, instance=0, expected=a, actual=b,
-                        backends=("model", "pysim"), seed=seed)  # fmt: skip
-    return StreamComparison(comp, ("model", "pysim"), feeds, expected, seed)
+    jobs = [
+        (comp, feeds, None, {"p_valid": p_valid, "p_ready": p_ready, "seed": seed,
+                             "max_cycles": 64 * (steps + 16)})
+        for p_valid, p_ready in STREAM_SCHEDULES
+    ]  # fmt: skip
+    for backend in gateware:
+        runs = bench.run_many(jobs, backend)  # every schedule in one simulation
+        for (p_valid, p_ready), got in zip(STREAM_SCHEDULES, runs, strict=True):
+            for key in outs:
+                want, have = expected[key], got.payloads(key)
+                for k in range(max(len(want), len(have))):
+                    a = want[k] if k < len(want) else "(none)"
+                    b = have[k] if k < len(have) else "(none)"
+                    if a != b:
+                        raise MismatchError(
+                            f"model and {backend} differ first at transfer {k} of output "
+                            f"stream {key!r}: model={a}, {backend}={b} (model {len(want)} "
+                            f"payloads, {backend} {len(have)}; p_valid={p_valid}, "
+                            f"p_ready={p_ready}, seed={seed}; {comp!r})",
+                            step=k, port=key, instance=0, expected=a, actual=b,
+                            backends=("model", backend), seed=seed)  # fmt: skip
+    return StreamComparison(comp, tuple(backends), feeds, expected, seed)
 
 
 def unavailable_backends(backends: Sequence[str]) -> dict[str, str]:
@@ -578,8 +591,8 @@ def check_bit_true(
     transaction level: their model's ``model(1).run({input stream: [payload, ...]})`` returns
     ``{output stream: [payload, ...]}``, and the gateware, run by :mod:`neurogate.sim.streams`
     on ``steps`` random payloads per input under several random ``valid``/``ready``
-    schedules, must move exactly those payloads in that order (backends ``model`` and
-    ``pysim`` only).
+    schedules, must move exactly those payloads in that order (``model`` against ``pysim``,
+    ``verilator`` and ``icarus``; the bulk backends take value ports only).
 
     Returns the :class:`~neurogate.sim.Comparison` (or :class:`StreamComparison`) of each set;
     raises :class:`~neurogate.sim.MismatchError` at the first difference (its message holds the
@@ -640,6 +653,7 @@ def component_tests(
     import pytest
 
     from neurogate.sim import available_backends
+    from neurogate.sim.harness import GATEWARE_BACKENDS
 
     sets = parameter_sets(params, sweep)
     if backends is None:
@@ -660,10 +674,11 @@ def component_tests(
             check_conformance(target, [ng_params], seed=ng_seed)
             return
         comp = _build(target, ng_params)
-        if _has_streams(comp) and ng_check != "pysim":
+        if _has_streams(comp) and ng_check not in GATEWARE_BACKENDS:
             pytest.skip(
-                f"{comp.name} has stream ports: it is checked on pysim (neurogate.sim.streams); "
-                f"backend {ng_check!r} takes value ports only"
+                f"{comp.name} has stream ports: it is checked on "
+                f"{', '.join(GATEWARE_BACKENDS)} (neurogate.sim.streams); backend "
+                f"{ng_check!r} takes value ports only"
             )
         check_bit_true(comp, backends=("model", ng_check), steps=steps, n=n, seed=ng_seed)
 
@@ -673,15 +688,19 @@ def component_tests(
 
 
 # -- the time-multiplexed core ------------------------------------------------------------------
-def run_neuron_core(core, inputs: Mapping[str, Any]):
+def run_neuron_core(
+    core, inputs: Mapping[str, Any], *, p_ready: float = 1.0, seed: int | None = None
+):
     """Run a :class:`~neurogate.gateware.neuron_core.NeuronCore` in the Amaranth simulator.
 
     ``core`` is the core (a component: kernel, size, memory, ...), ``inputs`` maps each input
     word field to a ``(T, n_neurons)`` int array. Per timestep the bench writes every neuron's
-    input word, strobes ``step``, records the address-events the core sends (``aer.ready``
-    held high), waits for ``done`` and the FIFO to drain, and reads every neuron's state back.
-    Returns ``(events, states)``: per timestep the list of spiking neurons in the order sent,
-    and ``{field: [value per neuron]}``; compare them with the kernel's parallel model.
+    input word, strobes ``step``, records the address-events the core sends, waits for ``done``
+    and the FIFO to drain, and reads every neuron's state back. ``aer.ready`` is high in each
+    cycle with probability ``p_ready`` (drawn from ``numpy.random.default_rng(seed)``; below 1
+    the spike FIFO fills and the core stalls). Returns ``(events, states)``: per timestep the
+    list of spiking neurons in the order sent, and ``{field: [value per neuron]}``; compare
+    them with the kernel's parallel model.
     """
     from amaranth.hdl import ClockDomain, Module
 
@@ -696,6 +715,7 @@ def run_neuron_core(core, inputs: Mapping[str, Any]):
     top.submodules.dut = dut
     fields = list(core.kernel.state_fields())
     events, states = [], []
+    ready_rng = np.random.default_rng(seed)
 
     async def bench(ctx):
         await reset(ctx, domain)
@@ -712,18 +732,22 @@ def run_neuron_core(core, inputs: Mapping[str, Any]):
             await ctx.tick()
             ctx.set(dut.step, 0)
             step_events, after_done = [], None
-            for _ in range(4 * n + 64):
-                if ctx.get(dut.aer.valid):  # ready is high: transferred at this edge
+            limit = (4 * n + 64) if p_ready >= 1 else int((4 * n + 64) / max(p_ready, 0.01))
+            for _ in range(limit):
+                ready = p_ready >= 1 or bool(ready_rng.random() < p_ready)
+                ctx.set(dut.aer.ready, ready)
+                if ready and ctx.get(dut.aer.valid):  # transferred at this edge
                     step_events.append(ctx.get(dut.aer.payload.addr))
                 if after_done is None and ctx.get(dut.done):
                     after_done = 4  # let the FIFO drain
                 await ctx.tick()
-                if after_done is not None:
+                if after_done is not None and ctx.get(dut.idle):
                     after_done -= 1
                     if not after_done:
                         break
             else:
                 raise AssertionError(f"NeuronCore timestep {t} never finished")
+            ctx.set(dut.aer.ready, 1)
             events.append(step_events)
             state = {key: [] for key in fields}
             for i in range(n):

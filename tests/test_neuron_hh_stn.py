@@ -96,9 +96,9 @@ def test_state_continues_across_runs(rng):
         np.testing.assert_array_equal(np.concatenate([p[key] for p in parts]), whole[key])
 
 
-def _core_run(core, xs):
+def _core_run(core, xs, **kwargs):
     """Run timesteps ``xs`` (T x n currents) on the core's gateware; return events and states."""
-    return run_neuron_core(core, {"i_app": xs})
+    return run_neuron_core(core, {"i_app": xs}, **kwargs)
 
 
 def test_core_matches_parallel_model(rng):
@@ -113,6 +113,69 @@ def test_core_matches_parallel_model(rng):
         assert events[t] == np.flatnonzero(out["spike"][t]).tolist(), t
         for key, got in states[t].items():
             assert got == out[key][t].tolist(), (t, key)
+
+
+def _spiking_inputs(rng, steps, n):
+    """Full-range random currents, with neuron 0 (and every third) driven to fire."""
+    xs = rng.integers(-(1 << 23), 1 << 23, size=(steps, n))
+    xs[:, ::3] = rng.integers(100 * Q16, 127 * Q16, size=(steps, len(range(0, n, 3))))
+    return xs
+
+
+# (stages, n): n smaller than, equal to and larger than the pipeline; every cut pattern is
+# covered by the stage counts 1, 3, 5 and 8 between them.
+@pytest.mark.parametrize(("stages", "n"), [(8, 1), (8, 8), (8, 13), (1, 2), (3, 3), (5, 9), (0, 4)])
+def test_core_pipelined_matches_parallel_model(stages, n, rng, rng_seed):
+    kernel = HHSTN(lut_bits=1, stages=stages)
+    steps = 12
+    xs = _spiking_inputs(rng, steps, n)
+    core = NeuronCore(kernel, n, memory="bram", fifo_depth=2)
+    assert core.cycles_per_step == n + 4 + stages
+    # a slow consumer and a 2-entry FIFO: the core stalls on spike backpressure
+    events, states = _core_run(core, xs, p_ready=0.3, seed=rng_seed)
+    out = kernel.model(n).run({"i_app": xs})
+    assert any(events)
+    for t in range(steps):
+        assert events[t] == np.flatnonzero(out["spike"][t]).tolist(), t
+        for key, got in states[t].items():
+            assert got == out[key][t].tolist(), (t, key)
+
+
+def test_stages_cuts():
+    assert HHSTN().stages == 8
+    assert HHSTN().pipeline_stages == 8
+    assert HHSTN(stages=0).cuts() == ()
+    assert HHSTN(stages=1).cuts() == (0,)  # the table read first
+    assert HHSTN(stages=2).cuts() == (0, 4)
+    assert HHSTN(stages=4).cuts() == (0, 2, 4, 6)
+    assert HHSTN(stages=8).cuts() == tuple(range(8))
+    assert NeuronCore(HHSTN(), 10, memory="bram").fifo_depth == 16  # 8 + stages
+
+
+def test_parallel_wrapper_ignores_stages():
+    from amaranth.back import rtlil
+
+    def text(kernel):
+        return rtlil.convert(kernel.create(), emit_src=False)
+
+    assert text(HHSTN(stages=0, lut_bits=0)) == text(HHSTN(stages=8, lut_bits=0))
+    assert HHSTN(stages=3).latency == 1
+
+
+def test_core_tables_are_synchronous_roms():
+    # in the core the v table, b_inf**2 and the AHP factor are read across the first cut
+    # (synchronous read ports: block RAM); without cuts they are combinational (LUTs).
+    from amaranth.back import rtlil
+
+    def read_ports(kernel):
+        text = rtlil.convert(NeuronCore(kernel, 4, memory="bram").create(), emit_src=False)
+        cells = [c.split("\n  end\n")[0] for c in text.split("cell $memrd_v2")[1:]]
+        return sum("CLK_ENABLE 1\n" in c for c in cells), sum("CLK_ENABLE 0\n" in c for c in cells)
+
+    tables = 2 * 11 + 2  # base and slope of 11 columns, b_inf**2, AHP
+    sync, comb = read_ports(HHSTN(stages=0, lut_bits=0))  # sync: state, input, spike FIFO
+    assert comb == tables
+    assert read_ports(HHSTN(stages=1, lut_bits=0)) == (sync + tables, 0)
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -133,6 +196,9 @@ def test_core_matches_parallel_model(rng):
         ),
         ({"dt": "0.025"}, TypeError, "hh_stn.dt must be a number of ms in (0, 0.05], not '0.025'"),
         ({"lut_bits": 5}, ValueError, "hh_stn.lut_bits must be an int in 0..4, not 5"),
+        ({"stages": 9}, ValueError, "hh_stn.stages must be an int in 0..8, not 9"),
+        ({"stages": -1}, ValueError, "hh_stn.stages must be an int in 0..8, not -1"),
+        ({"stages": 2.0}, TypeError, "hh_stn.stages must be an int, not 2.0"),
     ],
 )
 def test_parameter_errors(params, exc, msg):

@@ -73,9 +73,22 @@ With ``G20(x) = x >> 8`` (a gate at 20 fraction bits) and ``cur(g, f, E) = (g * 
     spike = armed and v < -20 mV <= v';   armed' = v' < -40 mV or (armed and not spike)
 
 Every intermediate fits int64 (the widest is ``DTEPS * (...)`` below ``2**60``). The gateware
-is the same arithmetic (Amaranth widens every sum and product), the tables are ROMs with a
-combinational read (LUTs), so the whole step is one long combinational path: one neuron update
-per clock, at a low clock (see benchmarks/README.md for Fmax).
+is the same arithmetic (Amaranth widens every sum and product; sums are regrouped, which does
+not change an exact integer).
+
+**Pipeline.** The gateware update is written in ``LEVELS = 8`` levels, each at most one
+variable multiply deep after the one before: (0) table addresses, ``n20**2``, ``i_l``, the
+``ca`` products and ``q20 (v - E_h)``; (1) table interpolation, ``n4``, the AHP factor,
+``i_h``; (2) the gates' new values and the products of ``m3``, ``a3``, ``s2``, ``n4`` and the
+AHP factor; (3) ``I_Ca``, ``I_K``, ``I_AHP`` and two more factors; (4) ``I_Na`` and the sum
+of five currents; (5) ``I_T``; (6) the total current and the calcium drive; (7) the products by
+``dt``; then saturation and the spike. ``stages`` (0..8, default 8) is the number of pipeline
+cuts the time-multiplexed core makes between levels (:meth:`NeuronKernel.stage
+<neurogate.core.neuron.NeuronKernel.stage>`): the first after level 0, where the tables are
+read (a synchronous ROM read: block RAM), the others spread evenly (:meth:`HHSTN.cuts`). The
+core then takes ``stages`` more cycles per timestep and runs at a much higher clock (see
+benchmarks/README.md). The parallel wrapper ignores the cuts: one combinational step per
+clock, the tables ROMs in LUTs. ``stages`` does not change the model.
 
 Reset: ``v = -65 mV``, each gate at its ``x_inf(-65 mV)`` (from the table), ``ca = 0.1``.
 
@@ -93,8 +106,7 @@ import functools
 import math
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Mux, signed, unsigned
-from amaranth.lib.memory import Memory
+from amaranth.hdl import Cat, Const, Mux
 
 from neurogate.core.component import Int, Param, Port
 from neurogate.core.hookspecs import hookimpl
@@ -126,6 +138,9 @@ GATES = ("n", "h", "r", "q")
 #: Columns of the ``v`` table.
 V_COLUMNS = ("m3", "a3", "s2", "n_inf", "n_k", "h_inf", "h_k", "r_inf", "r_k", "q_inf", "q_k")
 DT_MAX = 0.05
+#: Levels of the gateware update (at most one variable multiply deep each); the core can cut
+#: after any of the first ``LEVELS`` (``stages``).
+LEVELS = 8
 
 
 def _sig(v, theta, sigma):
@@ -282,6 +297,9 @@ class HHSTN(NeuronKernel):
 
     dt = Param(0.025, _dt_rule, f"time step in ms, (0, {DT_MAX}]")
     lut_bits = Param(2, Int(0, 4), "v table resolution: 2**-lut_bits mV per row")
+    stages = Param(
+        LEVELS, Int(0, LEVELS), f"pipeline cuts in the time-multiplexed core, 0..{LEVELS}"
+    )
 
     def tables(self):
         """Return ``(v table, b_inf**2 table, ahp table, integer constants)`` (see above)."""
@@ -349,64 +367,139 @@ class HHSTN(NeuronKernel):
         out["armed"] = ((v_new < V_REARM) | (armed & ~spike)).astype(np.int64)
         return out, spike
 
+    @property
+    def pipeline_stages(self):
+        return self.stages
+
+    def cuts(self) -> tuple[int, ...]:
+        """Return the levels of the update after which the core cuts (see the module docstring)."""
+        if not self.stages:
+            return ()
+        more = self.stages - 1
+        return (0, *(round(LEVELS * (i + 1) / (more + 1)) for i in range(more)))
+
     def update_hdl(self, m, state, inputs):
         vtab, b2tab, ahptab, c = self.tables()
-        v, n, h, r, q, ca = (state[k] for k in ("v", "n", "h", "r", "q", "ca"))
+        cuts = self.cuts()
+        level = iter(range(LEVELS))
+
+        def cut(live, tables=None):
+            return self.stage(m, live, tables, cut=next(level) in cuts)
+
+        def keep(x, *keys):
+            return {key: x[key] for key in keys}
+
+        # level 0: table addresses; products of the state alone
+        v, n, r, q, ca = (state[k] for k in ("v", "n", "r", "q", "ca"))
         shift = FV - self.lut_bits
         vc = _clip(v, V_LO << FV, (V_HI << FV) - 1)
         vidx = (vc >> shift) - (V_LO << self.lut_bits)
-        frac = vc[:shift]
         cols = len(V_COLUMNS)
-        col = {}
+        tables = {}
         for j, key in enumerate(V_COLUMNS):
-            base = [int(x) for x in vtab[:, j]]
-            slope = [int(x) for x in vtab[:, cols + j]]
-            lo, hi = min(slope), max(slope)
-            width = max(lo.bit_length(), hi.bit_length()) + 1
-            rom = Memory(shape=unsigned(max(base).bit_length()), depth=len(base), init=base)
-            drom = Memory(shape=signed(width), depth=len(base), init=slope)
-            m.submodules[f"rom_{key}"] = rom
-            m.submodules[f"rom_d{key}"] = drom
-            port, dport = rom.read_port(domain="comb"), drom.read_port(domain="comb")
-            m.d.comb += [port.addr.eq(vidx), dport.addr.eq(vidx)]
-            col[key] = port.data + ((dport.data * frac) >> shift)
-
-        def lookup(name, table, index):
-            data = [int(x) for x in table]
-            rom = Memory(shape=unsigned(max(data).bit_length()), depth=len(data), init=data)
-            m.submodules[f"rom_{name}"] = rom
-            port = rom.read_port(domain="comb")
-            m.d.comb += port.addr.eq(index)
-            return port.data
-
-        top = (1 << R_BITS) - 1
-        b2 = lookup("b2", b2tab, _clip(r >> (FG - R_BITS), 0, top))
+            tables[key] = ([int(x) for x in vtab[:, j]], vidx)
+            tables[f"d{key}"] = ([int(x) for x in vtab[:, cols + j]], vidx)
+        tables["b2"] = ([int(x) for x in b2tab], _clip(r >> (FG - R_BITS), 0, (1 << R_BITS) - 1))
         top = (1 << CA_BITS) - 1
-        ahp = lookup("ahp", ahptab, _clip(ca >> (FG - CA_STEP_BITS), 0, top))
-
-        def cur(g, f, e):
-            return (c[g] * ((f * (v - c[e])) >> FT)) >> FV
-
+        tables["ahp"] = ([int(x) for x in ahptab], _clip(ca >> (FG - CA_STEP_BITS), 0, top))
         n20 = n >> 8
-        n2 = (n20 * n20) >> FT
-        i_k = cur("g_k", (n2 * n2) >> FT, "e_k")
-        i_na = cur("g_na", (col["m3"] * (h >> 8)) >> FT, "e_na")
-        i_t = cur("g_t", (((col["a3"] * b2) >> FT) * (r >> 8)) >> FT, "e_ca")
-        i_ca = cur("g_ca", col["s2"], "e_ca")
-        i_ahp = cur("g_ahp", ((((ca >> 8) * c["k1inv"]) >> FT) * ahp) >> FT, "e_k")
-        i_h = cur("g_h", q >> 8, "e_h")
-        i_l = (c["g_l"] * (v - c["e_l"])) >> FV
-        total = inputs["i_app"] - i_l - i_k - i_na - i_t - i_ca - i_ahp - i_h
+        x = cut(
+            {
+                **state,
+                "i_app": inputs["i_app"],
+                "frac": vc[:shift],
+                "n2": (n20 * n20) >> FT,
+                "i_l": (c["g_l"] * (v - c["e_l"])) >> FV,
+                "ca_k": ((ca >> 8) * c["k1inv"]) >> FT,
+                "kca": (c["k_ca"] * ca) >> FG,
+                "f_h": ((q >> 8) * (v - c["e_h"])) >> FT,
+            },
+            tables,
+        )
+        # level 1: interpolation; n**4, the AHP factor, I_h
+        base = ("v", "ca", "armed", "i_app", "i_l", "kca")
+        col = {key: x[key] + ((x[f"d{key}"] * x["frac"]) >> shift) for key in V_COLUMNS}
+        x = cut(
+            {
+                **keep(x, *base, *GATES, "b2"),
+                **col,
+                "n4": (x["n2"] * x["n2"]) >> FT,
+                "f_ahp": (x["ca_k"] * x["ahp"]) >> FT,
+                "i_h": (c["g_h"] * x["f_h"]) >> FV,
+            }
+        )
+        # level 2: gates done; the factors of I_Na, I_T, I_Ca, I_K, I_AHP times (v - E)
+        v = x["v"]
+        gates = {}
+        for g in GATES:
+            delta = (x[f"{g}_k"] * (_signed(x[f"{g}_inf"]) - x[g])) >> FG
+            gates[f"{g}_next"] = _clip(x[g] + delta, 0, 1 << FG)
+        base = (*base, "i_h", *gates)
+        x = cut(
+            {
+                **keep({**x, **gates}, *base),
+                "r20": x["r"] >> 8,
+                "f_na": (x["m3"] * (x["h"] >> 8)) >> FT,
+                "a3b2": (x["a3"] * x["b2"]) >> FT,
+                "f_ca": (x["s2"] * (v - c["e_ca"])) >> FT,
+                "f_k": (x["n4"] * (v - c["e_k"])) >> FT,
+                "f_ahp": (x["f_ahp"] * (v - c["e_k"])) >> FT,
+            }
+        )
+        # level 3
+        v = x["v"]
+        x = cut(
+            {
+                **keep(x, *base),
+                "f_na": (x["f_na"] * (v - c["e_na"])) >> FT,
+                "f_t": (x["a3b2"] * x["r20"]) >> FT,
+                "i_ca": (c["g_ca"] * x["f_ca"]) >> FV,
+                "i_k": (c["g_k"] * x["f_k"]) >> FV,
+                "i_ahp": (c["g_ahp"] * x["f_ahp"]) >> FV,
+            }
+        )
+        # level 4: I_Na; the sum of the currents but I_Na and I_T
+        v = x["v"]
+        base = (*base, "i_ca")
+        x = cut(
+            {
+                **keep(x, *base),
+                "i_na": (c["g_na"] * x["f_na"]) >> FV,
+                "f_t": (x["f_t"] * (v - c["e_ca"])) >> FT,
+                "sum": x["i_app"] - x["i_l"] - x["i_k"] - x["i_ca"] - x["i_ahp"] - x["i_h"],
+            }
+        )
+        # level 5: I_T
+        x = cut(
+            {
+                **keep(x, *base),
+                "i_t": (c["g_t"] * x["f_t"]) >> FV,
+                "sum": x["sum"] - x["i_na"],
+            }
+        )
+        # level 6: the whole current; the calcium drive
+        x = cut(
+            {
+                **keep(x, "v", "ca", "armed", *gates),
+                "total": x["sum"] - x["i_t"],
+                "drive": -(x["i_ca"] + x["i_t"]) - x["kca"],
+            }
+        )
+        # level 7: times dt
+        x = cut(
+            {
+                **keep(x, "v", "ca", "armed", *gates),
+                "dv": (x["total"] * c["dt"]) >> FDT,
+                "dca": (c["dteps"] * x["drive"]) >> (FEPS + FV - FG),
+            }
+        )
+        # level 8: saturate, spike
+        v = x["v"]
         vmax = (1 << (V_WIDTH - 1)) - 1
-        v_new = _clip(v + ((total * c["dt"]) >> FDT), -vmax - 1, vmax)
-        out = {"v": v_new}
-        for x in GATES:
-            g = state[x]
-            delta = (col[f"{x}_k"] * (_signed(col[f"{x}_inf"]) - g)) >> FG
-            out[x] = _clip(g + delta, 0, 1 << FG)
-        dca = (c["dteps"] * (-(i_ca + i_t) - ((c["k_ca"] * ca) >> FG))) >> (FEPS + FV - FG)
-        out["ca"] = _clip(ca + dca, 0, (1 << CA_WIDTH) - 1)
-        armed = state["armed"]
+        v_new = _clip(v + x["dv"], -vmax - 1, vmax)
+        out = {"v": v_new, **{g: x[f"{g}_next"] for g in GATES}}
+        out["ca"] = _clip(x["ca"] + x["dca"], 0, (1 << CA_WIDTH) - 1)
+        armed = x["armed"]
         spike = armed & (v < V_SPIKE) & (v_new >= V_SPIKE)
         out["armed"] = (v_new < V_REARM) | (armed & ~spike)
         return out, spike
