@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Fragment, Module, Mux
+from amaranth.hdl import ClockDomain, Fragment, Module, Mux, Signal
 from amaranth.sim import Simulator
 
 import neurogate as ng
@@ -742,3 +743,208 @@ def test_input_init_is_the_first_steps_input():
     assert model.step().tolist() == [1]  # the initial input, no write needed
     with pytest.raises(ValueError, match="input_init needs memory 'ebr' or 'bram'"):
         NeuronCore(kernel, 3, memory="spram", input_init={"current": np.zeros(3, int)})
+
+
+# -- pipelined kernels --------------------------------------------------------------------------
+class PipeShiftLIF(ShiftLIFTh):
+    """ShiftLIFTh's update in ``stages`` + 1 clock cycles in the core: the leak ``v - (v >> 2)``
+    is a table read across the first cut, the other cuts fall between the add, the saturation,
+    the threshold and the outputs (and, beyond four, pass everything through)."""
+
+    name = "test_pipe_shift_lif"
+    stages = Param(2, Int(0, 8), "pipeline cuts")
+
+    @property
+    def pipeline_stages(self):
+        return self.stages
+
+    def update_hdl(self, m, state, inputs):
+        points = iter(range(max(4, self.stages)))
+
+        def cut(live, tables=None):
+            return self.stage(m, live, tables, cut=next(points) < self.stages)
+
+        leak = [v - (v >> 2) for v in range(-512, 512)]
+        x = cut(
+            {"x": inputs["x"], "th": inputs["th"], "count": state["count"]},
+            {"leak": (leak, (state["v"] + 512)[:10])},
+        )
+        x = cut({"t": x["leak"] + x["x"], "th": x["th"], "count": x["count"]})
+        t = x["t"]
+        v = Mux(t > 511, 511, Mux(t < -512, -512, t))
+        x = cut({"v": v, "th": x["th"], "count": x["count"]})
+        x = cut({**x, "spike": x["v"] >= x["th"]})
+        for _ in range(self.stages - 4):
+            x = cut(x)
+        spike = x["spike"]
+        v = Mux(spike, x["v"] - x["th"], x["v"])[:10]
+        return {"v": v, "count": (x["count"] + spike)[:3]}, spike
+
+
+def pipe_inputs(rng, n, steps):
+    return {
+        "x": random_inputs(rng, n, steps),
+        "th": np.stack([random_thresholds(rng, n) for _ in range(steps)]),
+    }
+
+
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+@pytest.mark.parametrize(("stages", "n"), [(1, 1), (2, 2), (3, 9), (4, 1), (5, 5), (8, 3), (8, 20)])
+def test_pipelined_gateware_matches_model(rng, stages, n, memory):
+    # n below, at and above the pipeline depth; a 2-entry FIFO read 40 % of the time: stalls
+    kernel = PipeShiftLIF(stages=stages)
+    core = NeuronCore(kernel, n, memory=memory, fifo_depth=2)
+    assert core.pipeline_stages == stages
+    assert core.cycles_per_step == n + 4 + stages
+    cycles = simulate(core, pipe_inputs(rng, n, 6), rng, p_ready=0.4)
+    assert min(cycles) >= core.cycles_per_step
+
+
+@pytest.mark.parametrize("stages", [0, 1, 3, 6])
+def test_pipelined_one_neuron_per_clock(rng, stages):
+    # the default FIFO (8 + stages) with ready high: no stall at all, n + 4 + stages cycles
+    core = NeuronCore(PipeShiftLIF(stages=stages), 16)
+    assert core.fifo_depth == 8 + stages
+    cycles = simulate(core, pipe_inputs(rng, 16, 3), rng, p_ready=1.0, partial=False)
+    assert cycles == [16 + 4 + stages] * 3
+
+
+@pytest.mark.parametrize("stages", [1, 4])
+def test_pipelined_full_rate_bound(rng, stages):
+    # every neuron fires, ready always high: fifo_depth 6 + stages never stalls, 5 + stages does
+    xs = {"x": np.full((2, 14), 255), "th": np.zeros((2, 14), dtype=int)}
+    core = NeuronCore(PipeShiftLIF(stages=stages), 14, fifo_depth=6 + stages)
+    assert simulate(core, xs, rng, p_ready=1.0, partial=False) == [core.cycles_per_step] * 2
+    core = NeuronCore(PipeShiftLIF(stages=stages), 14, fifo_depth=5 + stages)
+    assert min(simulate(core, xs, rng, p_ready=1.0, partial=False)) > core.cycles_per_step
+
+
+@pytest.mark.parametrize("memory", ["ebr", "spram"])
+def test_pipelined_params_and_writes_while_busy(rng, memory):
+    n = 7
+    core = NeuronCore(
+        PipeShiftLIF(stages=3),
+        n,
+        memory=memory,
+        fifo_depth=3,
+        params={"th": random_thresholds(rng, n)},
+    )
+    simulate(
+        core,
+        random_inputs(rng, n, 6),
+        rng,
+        p_ready=0.5,
+        poke_busy=True,
+        param_writes=threshold_writes(rng, n, 6),
+    )
+
+
+def test_pipelined_every_neuron_fires_into_one_entry(rng):
+    core = NeuronCore(PipeShiftLIF(stages=5), 9, fifo_depth=1)
+    xs = {"x": np.full((3, 9), 255), "th": np.zeros((3, 9), dtype=int)}
+    cycles = simulate(core, xs, rng, p_ready=0.3)
+    assert max(cycles) > core.cycles_per_step + 9
+
+
+@pytest.mark.parametrize("stage", [1, 3])
+def test_planted_fault_address_off_by_one(rng, monkeypatch, stage):
+    # a pipeline stage that carries the wrong address must fail the bit-true check
+    from neurogate.gateware.neuron_core import NeuronCoreGateware
+
+    carry = NeuronCoreGateware._carry
+
+    def faulty(self, m, valid, addr, stages):
+        valids, addrs = carry(self, m, valid, addr, stages)
+        bad = Signal.like(addrs[stage - 1], name="bad_addr")
+        m.d.comb += bad.eq(addrs[stage - 1] + 1)
+        if stage < stages:  # the next stage takes the wrong address on
+            m.d.sync += addrs[stage].eq(bad)
+        else:
+            addrs[stage - 1] = bad
+        return valids, addrs
+
+    core = NeuronCore(PipeShiftLIF(stages=3), 6, fifo_depth=4)
+    xs = pipe_inputs(rng, 6, 3)
+    simulate(core, xs, np.random.default_rng(1), p_ready=1.0)  # without the fault: passes
+    monkeypatch.setattr(NeuronCoreGateware, "_carry", faulty)
+    with pytest.raises(AssertionError, match="after step 0"):
+        simulate(core, xs, np.random.default_rng(1), p_ready=1.0)
+
+
+class MixedStages(ShiftLIF):
+    """Uses ``state["v"]`` after a cut: the core must refuse it."""
+
+    name = "test_mixed_stages"
+
+    @property
+    def pipeline_stages(self):
+        return 1
+
+    def update_hdl(self, m, state, inputs):
+        x = self.stage(m, {"x": inputs["x"], "count": state["count"]})
+        t = state["v"] - (state["v"] >> 2) + x["x"]
+        return {"v": t[:10], "count": x["count"]}, t >= self.th
+
+
+class CountsWrong(PipeShiftLIF):
+    name = "test_counts_wrong"
+
+    @property
+    def pipeline_stages(self):
+        return self.stages + 1
+
+
+# the refused elaborations leave elaboratables that are never used: that is the point
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_pipeline_check_errors():
+    def elaborate(kernel):
+        Fragment.get(NeuronCore(kernel, 3).create(), None)
+
+    msg = (
+        "test_mixed_stages.update_hdl result 'v' must be computed from what cut 1 returned, not "
+        "from 'r_state' of state and inputs: pass what is needed after a cut through it"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        elaborate(MixedStages())
+    msg = "test_counts_wrong.update_hdl must make 3 pipeline cuts (its pipeline_stages), not 2"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        elaborate(CountsWrong(stages=2))
+    gc.collect()  # their warnings now, under this test's filter
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_stage_call_errors_and_pass_through():
+    kernel = PipeShiftLIF()
+    m = Module()
+    v = Signal(8)
+    assert kernel.stage(m, {"v": v, "k": 3})["v"] is v  # no core: a pass-through
+    msg = "test_pipe_shift_lif.stage values must be a dict {name: value}, not [1]"
+    with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
+        kernel.stage(m, [1])
+    msg = "test_pipe_shift_lif.stage table name must differ from the value names, not 'v'"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        kernel.stage(m, {"v": v}, {"v": ([1, 2], v)})
+    msg = "test_pipe_shift_lif.stage table 't' must be a tuple (words, addr), not [1, 2]"
+    with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
+        kernel.stage(m, {"v": v}, {"t": [1, 2]})
+    del m
+    gc.collect()  # the unused module's warning now, under this test's filter
+
+
+class BadStages(ShiftLIF):
+    name = "test_bad_stages"
+
+    @property
+    def pipeline_stages(self):
+        return -1
+
+
+def test_pipeline_stages_must_be_valid():
+    msg = "neuron core kernel pipeline_stages must be an int >= 0, not -1"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        NeuronCore(BadStages(), 4)
+
+
+def test_pipelined_kernel_parallel_wrapper_is_bit_true(rng_seed):
+    # the parallel wrapper ignores the cuts (and reads the table combinationally)
+    ng.sim.compare(PipeShiftLIF(stages=5), steps=60, n=4, seed=rng_seed)
