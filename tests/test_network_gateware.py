@@ -190,6 +190,7 @@ def test_per_neuron_bias_in_gateware(rng_seed, tmp_path):
         ("lif", {"leak_k": None, "gain_k": None}, 300),
         ("li", {}, 50),
         ("lif_shift", {"refractory": 2}, 100),
+        ("hh_stn", {"stages": 3, "lut_bits": 0}, 30000),  # pipelined: 3 more cycles a step
     ],
 )
 def test_every_kernel_behind_a_dense_layer(rng_seed, neuron, params, scale):
