@@ -61,6 +61,7 @@ BUILTIN_PLUGINS = (
     "neurogate.plugins.neurons.cuba_lif",
     "neurogate.plugins.neurons.izhikevich",
     "neurogate.plugins.neurons.hh_stn",
+    "neurogate.plugins.neurons.elm",
     "neurogate.plugins.neurons.adex",
     "neurogate.plugins.neurons.glif",
     "neurogate.plugins.neurons.li",
