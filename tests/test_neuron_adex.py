@@ -160,10 +160,11 @@ def test_model_vs_pysim_random_parameters(rng):
         assert cmp.outputs["model"]["v"].std() > 0
 
 
-def _core_run(kernel, inputs):
+def _core_run(kernel, inputs, fifo_depth=None, **kwargs):
     """Run ``inputs`` ({port: (T, n)}) through a NeuronCore in EBR; return (events, states)."""
     n = next(iter(inputs.values())).shape[1]
-    return run_neuron_core(NeuronCore(kernel, n, fifo_depth=n + 1), inputs)
+    core = NeuronCore(kernel, n, fifo_depth=fifo_depth or n + 1 + kernel.stages)
+    return run_neuron_core(core, inputs, **kwargs)
 
 
 @pytest.mark.parametrize("params", [PARAM_SETS[0], PARAM_SETS[2]], ids=["default", "burst"])
@@ -177,6 +178,30 @@ def test_neuron_core_matches_model(params, rng):
         for key in ("v", "w"):
             assert states[t][key] == out[key][t].tolist(), f"{key} after step {t}"
     assert out["spike"].sum() >= 4
+
+
+@pytest.mark.parametrize(("stages", "n"), [(3, 1), (3, 3), (3, 7), (2, 2), (1, 4), (0, 3)])
+def test_pipelined_core_matches_model(stages, n, rng, rng_seed):
+    # n below, at and above the pipeline; a slow consumer and a 2-entry FIFO: stalls
+    kernel = ng.component("adex", stages=stages)
+    assert kernel.cuts() == ((), (0,), (0, 2), (0, 1, 2))[stages]
+    inputs = _drive(rng, 12, n, 0, 32000)
+    out = kernel.model(n).run(inputs)
+    events, states = _core_run(kernel, inputs, fifo_depth=2, p_ready=0.3, seed=rng_seed)
+    for t in range(12):
+        assert events[t] == np.flatnonzero(out["spike"][t]).tolist(), f"events at step {t}"
+        for key in ("v", "w"):
+            assert states[t][key] == out[key][t].tolist(), f"{key} after step {t}"
+    assert out["spike"].sum() >= n
+
+
+def test_parallel_wrapper_ignores_stages():
+    from amaranth.back import rtlil
+
+    def text(kernel):
+        return rtlil.convert(kernel.create(), emit_src=False)
+
+    assert text(AdEx(stages=0)) == text(AdEx(stages=3))
 
 
 # -- fidelity: fixed point against float64 over 500 ms --------------------------------------------
@@ -235,6 +260,7 @@ def test_spike_match_helper():
     ("params", "exc", "msg"),
     [
         ({"C": 0}, ValueError, "adex.C must be a real > 0, not 0.0"),
+        ({"stages": 4}, ValueError, "adex.stages must be an int in 0..3, not 4"),
         ({"g_L": "30"}, TypeError, "adex.g_L must be a real number, not '30'"),
         ({"tau_w": math.nan}, ValueError, "adex.tau_w must be a real > 0, not nan"),
         (
@@ -299,14 +325,14 @@ class _TablePointOff(AdEx):
 
     name = "test_adex_table_point_off"
 
-    def _exp_hdl(self, m, v):
+    def update_hdl(self, m, state, inputs):
         good = self._table
         v_lo, step_log, points = good
         object.__setattr__(
             self, "_table", (v_lo, step_log, [*points[:100], points[100] + P, *points[101:]])
         )
         try:
-            return super()._exp_hdl(m, v)
+            return super().update_hdl(m, state, inputs)
         finally:
             object.__setattr__(self, "_table", good)
 

@@ -226,6 +226,41 @@ def test_neuron_core_matches_model(model, rng):
     assert out["spike"].sum() >= 8
 
 
+@pytest.mark.parametrize(
+    ("model", "stages", "n"), [(5, 2, 1), (5, 2, 2), (5, 2, 6), (4, 1, 3), (1, 2, 5)]
+)
+def test_pipelined_core_matches_model(model, stages, n, rng, rng_seed):
+    # n below, at and above the pipeline; a slow consumer and a 2-entry FIFO: stalls
+    kernel = ng.component("glif", model=model, t_ref=0.2, stages=stages)
+    assert kernel.pipeline_stages == stages
+    inputs = {"i_in": rng.integers(-(1 << 23), 1 << 23, size=(14, n))}
+    inputs["i_in"][:, 0] = rng.integers(3000 * P, 8000 * P, size=14)
+    out = kernel.model(n).run(inputs)
+    core = NeuronCore(kernel, n, fifo_depth=2)
+    events, states = run_neuron_core(core, inputs, p_ready=0.3, seed=rng_seed)
+    for t in range(14):
+        assert events[t] == np.flatnonzero(out["spike"][t]).tolist(), f"events at step {t}"
+        for key in kernel.state_fields():
+            assert states[t][key] == out[key][t].tolist(), f"{key} after step {t}"
+    assert out["spike"].sum() >= 3
+
+
+def test_stages():
+    from amaranth.back import rtlil
+
+    assert ng.component("glif").stages == 2
+    assert NeuronCore(ng.component("glif", model=3), 8).cycles_per_step == 8 + 4 + 2
+    msg = "glif.stages must be an int in 0..2, not 3"
+    with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
+        ng.component("glif", stages=3)
+
+    def text(kernel):
+        return rtlil.convert(kernel.create(), emit_src=False)
+
+    # the parallel wrapper ignores the cuts
+    assert text(ng.component("glif", model=5, stages=0)) == text(ng.component("glif", model=5))
+
+
 # -- errors ----------------------------------------------------------------------------------------
 NEST_COMBINATION = (
     "glif: Incorrect model mechanism combination setting.See documentation for setting of "

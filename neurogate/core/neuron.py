@@ -99,7 +99,13 @@ from amaranth.lib.memory import Memory
 
 from .component import Component, Gateware, Model, Port
 
-__all__ = ["NeuronKernel", "ParallelNeuronGateware", "ParallelNeuronModel", "pipelined_update"]
+__all__ = [
+    "NeuronKernel",
+    "ParallelNeuronGateware",
+    "ParallelNeuronModel",
+    "pipelined_update",
+    "spread_cuts",
+]
 
 
 class NeuronKernel(Component):
@@ -375,3 +381,21 @@ def pipelined_update(kernel: NeuronKernel, m: Module, state: dict, inputs: dict)
         )
     pipeline.check({**next_state, "spike": spike}, stages, "result")
     return next_state, spike
+
+
+def spread_cuts(stages: int, levels: int) -> tuple[int, ...]:
+    """Return where ``stages`` cuts go among ``levels`` candidate points ``0 .. levels - 1``.
+
+    The first cut is at point 0 (where a kernel reads its tables across it), the others spread
+    evenly over the rest; a kernel with a ``stages`` knob cuts at these points and passes
+    ``cut=False`` at the others.
+
+    >>> spread_cuts(0, 8), spread_cuts(1, 8), spread_cuts(3, 8), spread_cuts(4, 4)
+    ((), (0,), (0, 3, 5), (0, 1, 2, 3))
+    """
+    if not 0 <= stages <= levels:
+        raise ValueError(f"stages must be an int in 0..{levels}, not {stages!r}")
+    if not stages:
+        return ()
+    more = stages - 1
+    return (0, *(round(levels * (i + 1) / (more + 1)) for i in range(more)))

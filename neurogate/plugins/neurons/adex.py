@@ -47,11 +47,18 @@ T[j+1] - T[j])`` per point, combinationally read) and the same integer interpola
 model and the gateware. :attr:`AdEx.exp_table` holds it; :meth:`AdEx.quantisation` reports its
 largest relative error against ``exp`` over the range of ``V`` where ``E`` is at least 10 pA.
 
-**Gateware.** One combinational step (one clock per timestep). The four constant products
-(``k_L``, ``k_C``, ``k_a``, ``k_w``) are built from shifts and adds of the constant's signed
-digits (``izhikevich``'s constant multiplier: every partial sum a kept signal of its proven
-range), not multipliers: with Yosys' DSP mapping they took 18 SB_MAC16 where the UP5K has 8.
-The table interpolation ``(T[j+1] - T[j]) * (x mod h)`` is the one real multiplier.
+**Gateware.** One combinational step per clock in the parallel wrapper. The four constant
+products (``k_L``, ``k_C``, ``k_a``, ``k_w``) are built from shifts and adds of the constant's
+signed digits (``izhikevich``'s constant multiplier: every partial sum a kept signal of its
+proven range), not multipliers: with Yosys' DSP mapping they took 18 SB_MAC16 where the UP5K
+has 8. The table interpolation ``(T[j+1] - T[j]) * (x mod h)`` is the one real multiplier.
+The update is written in ``LEVELS = 3`` levels: (0) the table address and ``k_L``, ``k_a``,
+``k_w`` on the state; (1) the interpolation, ``J`` and ``w1``; (2) ``k_C * J``; then ``V1``,
+the spike and the resets. ``stages`` (0..3, default 3) is the number of pipeline cuts the
+time-multiplexed core makes between them (:meth:`NeuronKernel.stage
+<neurogate.core.neuron.NeuronKernel.stage>`; the table is read across the first, from block
+RAM): the core takes ``stages`` more cycles per timestep at a higher clock. The parallel
+wrapper ignores the cuts, and ``stages`` does not change the model.
 
 **Bad input.** A parameter that is not a finite real in its range, ``V_reset`` or ``V_T`` not
 below ``V_peak``, or a value whose fixed-point image overflows its format raise ``ValueError``
@@ -74,14 +81,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Mux, signed
-from amaranth.lib import data
-from amaranth.lib.memory import Memory
+from amaranth.hdl import Cat, Const, Mux
 
-from neurogate.core.component import Param, Port
+from neurogate.core.component import Int, Param, Port
 from neurogate.core.fixed import FixedFormat
 from neurogate.core.hookspecs import hookimpl
-from neurogate.core.neuron import NeuronKernel
+from neurogate.core.neuron import NeuronKernel, spread_cuts
 from neurogate.plugins.neurons.izhikevich import _mul_const
 
 __all__ = ["AdEx", "Coef", "Quantised", "Real", "adex_float"]
@@ -97,6 +102,8 @@ I_FMT = FixedFormat(24, I_FRAC, signed=True)
 COEF_BITS = 17
 #: Largest mantissa of a constant that cannot be scaled down any further (shift 0).
 COEF_MAX = (1 << 24) - 1
+#: Candidate pipeline cuts of the gateware update (``stages``), see the module docstring.
+LEVELS = 3
 
 
 class Real:
@@ -228,6 +235,9 @@ class AdEx(NeuronKernel):
     V_reset = Param(-70.6, Real(), "reset potential (mV)")
     V_peak = Param(-40.4, Real(), "spike detection potential (mV)")
     dt = Param(0.1, Real(0, open=True), "time step (ms)")
+    stages = Param(
+        LEVELS, Int(0, LEVELS), f"pipeline cuts in the time-multiplexed core, 0..{LEVELS}"
+    )
 
     def validate(self):
         for key in ("V_T", "V_reset"):
@@ -359,41 +369,69 @@ class AdEx(NeuronKernel):
         w2 = np.where(spike, W_FMT.fit_array(w1 + W_FMT.from_float(self.b)), w1)
         return {"v": v2, "w": w2}, spike
 
-    def _exp_hdl(self, m, v):
-        v_lo, step_log, points = self._table
-        top = len(points) - 1
-        tbits = max(points[-1].bit_length(), 1) + 1
-        word = data.StructLayout({"t": signed(tbits), "d": signed(tbits)})
-        init = [
-            {"t": points[i], "d": points[min(i + 1, top)] - points[i]} for i in range(len(points))
-        ]
-        rom = Memory(shape=word, depth=len(points), init=init)
-        m.submodules += rom
-        port = rom.read_port(domain="comb")
-        x = v - v_lo
-        j = x >> step_log
-        index_bits = max(top.bit_length(), 1)
-        m.d.comb += port.addr.eq(Mux(j >= top, top, j[:index_bits]))
-        frac = x[:step_log] if step_log else Const(0, 1)
-        half = 1 << (step_log - 1) if step_log else 0
-        e = port.data.t + ((port.data.d * Cat(frac, Const(0, 1)).as_signed() + half) >> step_log)
-        return Mux(x < 0, 0, Mux(j >= top, points[top], e))
+    @property
+    def pipeline_stages(self):
+        return self.stages
+
+    def cuts(self) -> tuple[int, ...]:
+        """Return the levels of the update after which the core cuts (see the module docstring)."""
+        return spread_cuts(self.stages, LEVELS)
 
     def update_hdl(self, m, state, inputs):
         k = self._coefs
+        cuts = self.cuts()
+        level = iter(range(LEVELS))
+
+        def cut(live, tables=None):
+            return self.stage(m, live, tables, cut=next(level) in cuts)
+
         v, w = state["v"], state["w"]
         e_l = V_FMT.from_float(self.E_L)
-        cap = self._table[2][-1]
-        j = self._exp_hdl(m, v) - w + inputs["i_in"]
+        v_lo, step_log, points = self._table
+        top = len(points) - 1
+        cap = points[-1]
+        # level 0: the table address; the three products of the state
+        x = v - v_lo
+        j = x >> step_log
+        index = Mux(j >= top, top, j[: max(top.bit_length(), 1)])
+        slopes = [points[min(i + 1, top)] - points[i] for i in range(len(points))]
+        live = cut(
+            {
+                "v": v,
+                "w": w,
+                "i_in": inputs["i_in"],
+                "frac": x[:step_log] if step_log else Const(0, 1),
+                "low": x < 0,
+                "high": j >= top,
+                "leak": _const_mul(m, "k_L", e_l - v, e_l - V_FMT.max, e_l - V_FMT.min, k["k_L"]),
+                "adapt": _const_mul(m, "k_a", v - e_l, V_FMT.min - e_l, V_FMT.max - e_l, k["k_a"]),
+                "decay": _const_mul(m, "k_w", w, W_FMT.min, W_FMT.max, k["k_w"]),
+            },
+            {"exp_t": (points, index), "exp_d": (slopes, index)},
+        )
+        # level 1: the interpolated exponential, the current sum, the new w
+        half = 1 << (step_log - 1) if step_log else 0
+        frac = Cat(live["frac"], Const(0, 1)).as_signed()
+        e = live["exp_t"] + ((live["exp_d"] * frac + half) >> step_log)
+        e = Mux(live["low"], 0, Mux(live["high"], cap, e))
+        w = live["w"]
+        live = cut(
+            {
+                "v": live["v"],
+                "leak": live["leak"],
+                "j": e - w + live["i_in"],
+                "w1": W_FMT.fit_value(w + live["adapt"] - live["decay"]),
+            }
+        )
+        # level 2: the drive k_C * J
         j_lo, j_hi = -W_FMT.max + I_FMT.min, cap - W_FMT.min + I_FMT.max
-        leak = _const_mul(m, "k_L", e_l - v, e_l - V_FMT.max, e_l - V_FMT.min, k["k_L"])
-        drive = _const_mul(m, "k_C", j, j_lo, j_hi, k["k_C"])
-        v1 = V_FMT.fit_value(v + leak + drive)
-        adapt = _const_mul(m, "k_a", v - e_l, V_FMT.min - e_l, V_FMT.max - e_l, k["k_a"])
-        decay = _const_mul(m, "k_w", w, W_FMT.min, W_FMT.max, k["k_w"])
-        w1 = W_FMT.fit_value(w + adapt - decay)
+        drive = _const_mul(m, "k_C", live["j"], j_lo, j_hi, k["k_C"])
+        live = cut({"v": live["v"], "leak": live["leak"], "drive": drive, "w1": live["w1"]})
+        # level 3: the new v, the spike and the reset
+        v1 = V_FMT.fit_value(live["v"] + live["leak"] + live["drive"])
         spike = v1 >= V_FMT.from_float(self.V_peak)
         v2 = Mux(spike, V_FMT.from_float(self.V_reset), v1)
+        w1 = live["w1"]
         w2 = Mux(spike, W_FMT.fit_value(w1 + W_FMT.from_float(self.b)), w1)
         return {"v": v2, "w": w2}, spike
 

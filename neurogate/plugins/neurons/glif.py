@@ -66,6 +66,15 @@ fixed-point image overflows its format is an error naming the parameter.
 Reset: ``U = 0`` (``V_m = E_L``), ``th_s = th_v = 0``, ``ASC_k = asc_init_k``, ``refr = 0``.
 Outputs are registered (latency 1).
 
+**Pipeline.** Model and gateware share one update function, written in ``LEVELS = 2`` levels of
+constant products: (0) the products of the state (``P33 U``, the ASC decays and means, the
+threshold decays, ``c_U U``, the reset fraction); (1) the products of those (``P30 J``,
+``c_J J``, the ASC and ``th_s`` jumps); then the sums, saturations, the spike and its resets.
+``stages`` (0..2, default 2) is the number of pipeline cuts the time-multiplexed core makes
+between the levels (:meth:`NeuronKernel.stage <neurogate.core.neuron.NeuronKernel.stage>`): it
+takes ``stages`` more cycles per timestep at a higher clock. The parallel wrapper ignores the
+cuts; ``stages`` does not change the model.
+
 >>> import neurogate as ng
 >>> neuron = ng.component("glif", model=3)
 >>> out = neuron.model(1).run({"i_in": [300 << 8] * 5000})  # 500 ms at 300 pA
@@ -83,7 +92,7 @@ from amaranth.hdl import Mux
 from neurogate.core.component import Bool, Int, Optional, Param, Port, bits_for
 from neurogate.core.fixed import FixedFormat
 from neurogate.core.hookspecs import hookimpl
-from neurogate.core.neuron import NeuronKernel
+from neurogate.core.neuron import NeuronKernel, spread_cuts
 from neurogate.plugins.neurons.adex import Coef, Quantised, Real
 
 __all__ = ["GLIF", "MECHANISMS", "glif_float"]
@@ -98,6 +107,8 @@ I_FRAC = 8
 COEF_BITS = 20
 V_FMT = FixedFormat(32, V_FRAC, signed=True)
 A_FMT = FixedFormat(36, A_FRAC, signed=True)
+#: Candidate pipeline cuts of the gateware update (``stages``), see the module docstring.
+LEVELS = 2
 
 #: ``model: (spike_dependent_threshold, after_spike_currents, adapting_threshold)``.
 MECHANISMS = {
@@ -191,6 +202,9 @@ class GLIF(NeuronKernel):
 
     #: The GLIF model; also accepted as ``model=`` (``model`` is the name of a method).
     model_number = Param(None, Optional(Int(1, 5)), "GLIF model 1..5 (None: from the flags)")
+    stages = Param(
+        LEVELS, Int(0, LEVELS), f"pipeline cuts in the time-multiplexed core, 0..{LEVELS}"
+    )
 
     def __init__(self, model: int | None = None, **params):
         if model is not None:
@@ -365,48 +379,73 @@ class GLIF(NeuronKernel):
     def input_ports(self):
         return {"i_in": Port("in", 24, True, "input current I (pA, Q.8)")}
 
-    def _step(self, state, inputs, where, fit_v, fit_a):
-        """The update on NumPy arrays or Amaranth values: ``where(cond, a, b)`` selects."""
+    @property
+    def pipeline_stages(self):
+        return self.stages
+
+    def _step(self, state, inputs, where, fit_v, fit_a, cut=dict):
+        """The update on NumPy arrays or Amaranth values: ``where(cond, a, b)`` selects;
+        ``cut(live)`` is a pipeline cut point (:meth:`update_hdl`; a copy for NumPy)."""
         r, asc, a = self.mechanisms
         k = self._k
         u = state["v"]
-        new = {}
-        j = inputs["i_in"] << (A_FRAC - I_FRAC)
+        hold = self.refractory_steps  # the refractory hold needs the old state at the end
+        # level 0: the products of the state
+        live = {f"old_{key}": value for key, value in state.items()} if hold else {}
+        live["j"] = inputs["i_in"] << (A_FRAC - I_FRAC)
+        live["u33"] = k["P33"].apply(u)
         if asc:
-            total = 0
             for i in range(2):
                 x = state[f"asc{i}"]
-                total = total + k[f"asc{i}_stable"].apply(x)
-                new[f"asc{i}"] = k[f"asc{i}_decay"].apply(x)
-            j = j + total
-        u1 = fit_v(k["P33"].apply(u) + k["P30"].apply(j))
+                live[f"stable{i}"] = k[f"asc{i}_stable"].apply(x)
+                live[f"asc{i}"] = k[f"asc{i}_decay"].apply(x)
+        if r:
+            live["th_s"] = k["th_s_decay"].apply(state["th_s"])
+            live["reset"] = k["reset_fraction"].apply(u)
+        if a:
+            live["th_v"] = k["th_v_decay"].apply(state["th_v"]) + k["th_v_U"].apply(u)
+        x = cut(live)
+        # level 1: the products of level 0's values
+        live = {key: value for key, value in x.items() if key.startswith("old_")}
+        j = x["j"]
+        if asc:
+            j = j + x["stable0"] + x["stable1"]
+            for i in range(2):
+                live[f"asc{i}"] = x[f"asc{i}"]
+                live[f"jump{i}"] = k[f"asc{i}_amp"][1] + k[f"asc{i}_ref"].apply(x[f"asc{i}"])
+        live["u33"], live["u30"] = x["u33"], k["P30"].apply(j)
+        if r:
+            live["th_s"], live["reset"] = x["th_s"], x["reset"]
+            live["th_s_jump"] = k["th_s_ref"].apply(x["th_s"]) + k["th_spike_add"][1]
+        if a:
+            live["th_v"] = fit_v(x["th_v"] + k["th_v_J"].apply(j))
+        x = cut(live)
+        # level 2: the new potential, the threshold, the spike and its resets
+        new = {}
+        u1 = fit_v(x["u33"] + x["u30"])
         threshold = k["th_inf"][1]
         if r:
-            new["th_s"] = k["th_s_decay"].apply(state["th_s"])
+            new["th_s"] = x["th_s"]
             threshold = threshold + new["th_s"]
         if a:
-            th_v = k["th_v_decay"].apply(state["th_v"]) + k["th_v_U"].apply(u)
-            new["th_v"] = fit_v(th_v + k["th_v_J"].apply(j))
+            new["th_v"] = x["th_v"]
             threshold = threshold + new["th_v"]
         spike = u1 > threshold
         if r:
-            reset = fit_v(k["reset_fraction"].apply(u) + k["reset_add"][1])
-            jump = k["th_s_ref"].apply(new["th_s"]) + k["th_spike_add"][1]
-            new["th_s"] = fit_v(where(spike, jump, new["th_s"]))
+            reset = fit_v(x["reset"] + k["reset_add"][1])
+            new["th_s"] = fit_v(where(spike, x["th_s_jump"], new["th_s"]))
         else:
             reset = k["V_reset"][1]
         new["v"] = where(spike, reset, u1)
         if asc:
             for i in range(2):
-                x = new[f"asc{i}"]
-                jumped = k[f"asc{i}_amp"][1] + k[f"asc{i}_ref"].apply(x)
-                new[f"asc{i}"] = fit_a(where(spike, jumped, x))
-        if self.refractory_steps:
-            refr = state["refr"]
+                new[f"asc{i}"] = fit_a(where(spike, x[f"jump{i}"], x[f"asc{i}"]))
+        if hold:
+            refr = x["old_refr"]
             busy = refr != 0
             spike = spike & ~busy
             for key in new:
-                new[key] = where(busy, state[key], new[key])
+                new[key] = where(busy, x[f"old_{key}"], new[key])
             new["refr"] = where(busy, refr - 1, where(spike, self.refractory_steps, 0))
         return new, spike
 
@@ -414,7 +453,13 @@ class GLIF(NeuronKernel):
         return self._step(state, inputs, np.where, V_FMT.fit_array, A_FMT.fit_array)
 
     def update_hdl(self, m, state, inputs):
-        return self._step(state, inputs, Mux, V_FMT.fit_value, A_FMT.fit_value)
+        cuts = spread_cuts(self.stages, LEVELS)
+        level = iter(range(LEVELS))
+
+        def cut(live):
+            return self.stage(m, live, cut=next(level) in cuts)
+
+        return self._step(state, inputs, Mux, V_FMT.fit_value, A_FMT.fit_value, cut)
 
 
 def _fixed(key: str, value: float, fmt: FixedFormat, unit: str) -> tuple[float, int, FixedFormat]:

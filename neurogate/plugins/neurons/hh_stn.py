@@ -110,7 +110,7 @@ from amaranth.hdl import Cat, Const, Mux
 
 from neurogate.core.component import Int, Param, Port
 from neurogate.core.hookspecs import hookimpl
-from neurogate.core.neuron import NeuronKernel
+from neurogate.core.neuron import NeuronKernel, spread_cuts
 
 __all__ = ["CONSTANTS", "HHSTN", "b_inf", "rates", "reference"]
 
@@ -373,10 +373,7 @@ class HHSTN(NeuronKernel):
 
     def cuts(self) -> tuple[int, ...]:
         """Return the levels of the update after which the core cuts (see the module docstring)."""
-        if not self.stages:
-            return ()
-        more = self.stages - 1
-        return (0, *(round(LEVELS * (i + 1) / (more + 1)) for i in range(more)))
+        return spread_cuts(self.stages, LEVELS)
 
     def update_hdl(self, m, state, inputs):
         vtab, b2tab, ahptab, c = self.tables()
