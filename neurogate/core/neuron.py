@@ -65,7 +65,11 @@ The rules, on every path through the update:
 * ``cut=False`` makes a call a pass-through everywhere (its tables read combinationally) that
   does not count: a kernel with a parameter for its number of stages calls
   :meth:`~NeuronKernel.stage` at every candidate point and cuts at some of them;
-* Python ints pass through a cut as constants.
+* Python ints pass through a cut as constants;
+* a cut registers each value at its whole Amaranth shape, and the synthesiser cannot narrow a
+  register (or the multiplier after it) the way it narrows a combinational path: Amaranth's
+  ``x >> k`` keeps the width of ``x``, so write ``x.shift_right(k)`` (``k`` bits narrower) or
+  slice a value to its range before a cut.
 
 The core checks what it can see while it elaborates: the number of cuts, and that no value
 from before a cut is mixed with one after it (a ``state["v"]`` left in after the first cut

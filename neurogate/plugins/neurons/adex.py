@@ -81,7 +81,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Mux
+from amaranth.hdl import Cat, Const, Mux, Value
 
 from neurogate.core.component import Int, Param, Port
 from neurogate.core.fixed import FixedFormat
@@ -204,7 +204,10 @@ class Coef:
         y = x * self.m
         if self.s == 0:
             return y
-        return (y + (1 << (self.s - 1))) >> self.s
+        y = y + (1 << (self.s - 1))
+        if isinstance(y, Value):  # as narrow as the shift makes it (``>>`` keeps the width)
+            return y.shift_right(self.s)
+        return y >> self.s
 
 
 class AdEx(NeuronKernel):
@@ -446,7 +449,7 @@ def _const_mul(m, name: str, x, lo: int, hi: int, coef: Coef):
     product, _, _ = _mul_const(m, f"adex_{name}", x, lo, hi, coef.m)
     if coef.s == 0:
         return product
-    return (product + (1 << (coef.s - 1))) >> coef.s
+    return (product + (1 << (coef.s - 1))).shift_right(coef.s)
 
 
 def _raw(where: str, value: float, fmt: FixedFormat, unit: str) -> int:

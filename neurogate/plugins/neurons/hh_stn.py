@@ -106,7 +106,7 @@ import functools
 import math
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Mux
+from amaranth.hdl import Cat, Const, Mux, Value
 
 from neurogate.core.component import Int, Param, Port
 from neurogate.core.hookspecs import hookimpl
@@ -272,6 +272,18 @@ def _signed(x):
     return Cat(x, Const(0, 1)).as_signed()
 
 
+def _shr(x, s: int):
+    """``x >> s`` (floor), as an Amaranth value ``s`` bits narrower (``>>`` keeps the width, and a
+    pipeline register holds the whole width)."""
+    return Value.cast(x).shift_right(s)
+
+
+def _cmul(c: int, x, s: int):
+    """``(c * x) >> s`` for a constant ``c``, its trailing zero bits taken out of the product."""
+    zeros = min((c & -c).bit_length() - 1, s)
+    return _shr((c >> zeros) * x, s - zeros)
+
+
 def _clip(x, lo, hi):
     return Mux(x < lo, lo, Mux(x > hi, hi, x))
 
@@ -390,57 +402,57 @@ class HHSTN(NeuronKernel):
         v, n, r, q, ca = (state[k] for k in ("v", "n", "r", "q", "ca"))
         shift = FV - self.lut_bits
         vc = _clip(v, V_LO << FV, (V_HI << FV) - 1)
-        vidx = (vc >> shift) - (V_LO << self.lut_bits)
+        vidx = _shr(vc, shift) - (V_LO << self.lut_bits)
         cols = len(V_COLUMNS)
         tables = {}
         for j, key in enumerate(V_COLUMNS):
             tables[key] = ([int(x) for x in vtab[:, j]], vidx)
             tables[f"d{key}"] = ([int(x) for x in vtab[:, cols + j]], vidx)
-        tables["b2"] = ([int(x) for x in b2tab], _clip(r >> (FG - R_BITS), 0, (1 << R_BITS) - 1))
+        tables["b2"] = ([int(x) for x in b2tab], _clip(_shr(r, FG - R_BITS), 0, (1 << R_BITS) - 1))
         top = (1 << CA_BITS) - 1
-        tables["ahp"] = ([int(x) for x in ahptab], _clip(ca >> (FG - CA_STEP_BITS), 0, top))
-        n20 = n >> 8
+        tables["ahp"] = ([int(x) for x in ahptab], _clip(_shr(ca, FG - CA_STEP_BITS), 0, top))
+        n20 = _shr(n, 8)
         x = cut(
             {
                 **state,
                 "i_app": inputs["i_app"],
                 "frac": vc[:shift],
-                "n2": (n20 * n20) >> FT,
-                "i_l": (c["g_l"] * (v - c["e_l"])) >> FV,
-                "ca_k": ((ca >> 8) * c["k1inv"]) >> FT,
-                "kca": (c["k_ca"] * ca) >> FG,
-                "f_h": ((q >> 8) * (v - c["e_h"])) >> FT,
+                "n2": _shr(n20 * n20, FT),
+                "i_l": _cmul(c["g_l"], v - c["e_l"], FV),
+                "ca_k": _cmul(c["k1inv"], _shr(ca, 8), FT),
+                "kca": _cmul(c["k_ca"], ca, FG),
+                "f_h": _shr(_shr(q, 8) * (v - c["e_h"]), FT),
             },
             tables,
         )
         # level 1: interpolation; n**4, the AHP factor, I_h
         base = ("v", "ca", "armed", "i_app", "i_l", "kca")
-        col = {key: x[key] + ((x[f"d{key}"] * x["frac"]) >> shift) for key in V_COLUMNS}
+        col = {key: x[key] + _shr(x[f"d{key}"] * x["frac"], shift) for key in V_COLUMNS}
         x = cut(
             {
                 **keep(x, *base, *GATES, "b2"),
                 **col,
-                "n4": (x["n2"] * x["n2"]) >> FT,
-                "f_ahp": (x["ca_k"] * x["ahp"]) >> FT,
-                "i_h": (c["g_h"] * x["f_h"]) >> FV,
+                "n4": _shr(x["n2"] * x["n2"], FT),
+                "f_ahp": _shr(x["ca_k"] * x["ahp"], FT),
+                "i_h": _cmul(c["g_h"], x["f_h"], FV),
             }
         )
         # level 2: gates done; the factors of I_Na, I_T, I_Ca, I_K, I_AHP times (v - E)
         v = x["v"]
         gates = {}
         for g in GATES:
-            delta = (x[f"{g}_k"] * (_signed(x[f"{g}_inf"]) - x[g])) >> FG
+            delta = _shr(x[f"{g}_k"] * (_signed(x[f"{g}_inf"]) - x[g]), FG)
             gates[f"{g}_next"] = _clip(x[g] + delta, 0, 1 << FG)
         base = (*base, "i_h", *gates)
         x = cut(
             {
                 **keep({**x, **gates}, *base),
-                "r20": x["r"] >> 8,
-                "f_na": (x["m3"] * (x["h"] >> 8)) >> FT,
-                "a3b2": (x["a3"] * x["b2"]) >> FT,
-                "f_ca": (x["s2"] * (v - c["e_ca"])) >> FT,
-                "f_k": (x["n4"] * (v - c["e_k"])) >> FT,
-                "f_ahp": (x["f_ahp"] * (v - c["e_k"])) >> FT,
+                "r20": _shr(x["r"], 8),
+                "f_na": _shr(x["m3"] * _shr(x["h"], 8), FT),
+                "a3b2": _shr(x["a3"] * x["b2"], FT),
+                "f_ca": _shr(x["s2"] * (v - c["e_ca"]), FT),
+                "f_k": _shr(x["n4"] * (v - c["e_k"]), FT),
+                "f_ahp": _shr(x["f_ahp"] * (v - c["e_k"]), FT),
             }
         )
         # level 3
@@ -448,11 +460,11 @@ class HHSTN(NeuronKernel):
         x = cut(
             {
                 **keep(x, *base),
-                "f_na": (x["f_na"] * (v - c["e_na"])) >> FT,
-                "f_t": (x["a3b2"] * x["r20"]) >> FT,
-                "i_ca": (c["g_ca"] * x["f_ca"]) >> FV,
-                "i_k": (c["g_k"] * x["f_k"]) >> FV,
-                "i_ahp": (c["g_ahp"] * x["f_ahp"]) >> FV,
+                "f_na": _shr(x["f_na"] * (v - c["e_na"]), FT),
+                "f_t": _shr(x["a3b2"] * x["r20"], FT),
+                "i_ca": _cmul(c["g_ca"], x["f_ca"], FV),
+                "i_k": _cmul(c["g_k"], x["f_k"], FV),
+                "i_ahp": _cmul(c["g_ahp"], x["f_ahp"], FV),
             }
         )
         # level 4: I_Na; the sum of the currents but I_Na and I_T
@@ -461,8 +473,8 @@ class HHSTN(NeuronKernel):
         x = cut(
             {
                 **keep(x, *base),
-                "i_na": (c["g_na"] * x["f_na"]) >> FV,
-                "f_t": (x["f_t"] * (v - c["e_ca"])) >> FT,
+                "i_na": _cmul(c["g_na"], x["f_na"], FV),
+                "f_t": _shr(x["f_t"] * (v - c["e_ca"]), FT),
                 "sum": x["i_app"] - x["i_l"] - x["i_k"] - x["i_ca"] - x["i_ahp"] - x["i_h"],
             }
         )
@@ -470,7 +482,7 @@ class HHSTN(NeuronKernel):
         x = cut(
             {
                 **keep(x, *base),
-                "i_t": (c["g_t"] * x["f_t"]) >> FV,
+                "i_t": _cmul(c["g_t"], x["f_t"], FV),
                 "sum": x["sum"] - x["i_na"],
             }
         )
@@ -486,8 +498,8 @@ class HHSTN(NeuronKernel):
         x = cut(
             {
                 **keep(x, "v", "ca", "armed", *gates),
-                "dv": (x["total"] * c["dt"]) >> FDT,
-                "dca": (c["dteps"] * x["drive"]) >> (FEPS + FV - FG),
+                "dv": _cmul(c["dt"], x["total"], FDT),
+                "dca": _cmul(c["dteps"], x["drive"], FEPS + FV - FG),
             }
         )
         # level 8: saturate, spike
