@@ -13,7 +13,13 @@ the float64 reference :func:`~neurogate.plugins.neurons.glif.glif_float`, ``adex
 AdEx the float64 model against itself with the current scaled by 1 +- 1e-4 (how sensitive the
 reference itself is). ``synth`` synthesises one parallel neuron and a 1024-neuron
 :class:`NeuronCore` (EBR on the UP5K, block RAM on the ECP5-85F; when it fits) with the YoWASP
-flow of bench_synth.py, DSPs allowed (``--only`` picks by label).
+flow of bench_synth.py, DSPs allowed (``--only`` picks by label). ``--stages 0 2`` builds one
+core per number of pipeline cuts (the kernel's ``stages``; default: its default) and prints
+its cycles per timestep and real-time factor at Fmax; ``--one-pass`` takes the area from the
+harness's Yosys run (see bench_hh_elm.py).
+
+    nice -n 10 python benchmarks/bench_glif_adex.py synth --arch ecp5 --models adex,=5 \
+        --only core --stages 0 3 --one-pass
 """
 
 from __future__ import annotations
@@ -190,17 +196,34 @@ def synth(args) -> None:
     for label, neuron in kernels().items():
         if args.models and not any(m in label for m in args.models.split(",")):
             continue
-        builds[f"{label}, one parallel neuron"] = neuron.create
+        builds[f"{label}, one parallel neuron"] = (neuron.create, None)
         most = NeuronCore.max_neurons(neuron, memory)
-        if args.core and args.core <= most:
-            core = NeuronCore(neuron, args.core, memory=memory)
-            builds[f"{label}, core of {args.core} ({memory})"] = core.create
-        elif args.core:
-            print(f"{label}, core of {args.core}: does not fit {memory} (at most {most})")
-    for label, make in builds.items():
+        for stages in args.stages or [None]:
+            cell = neuron if stages is None else neuron.replace(stages=stages)
+            if args.core and args.core <= most:
+                core = NeuronCore(cell, args.core, memory=memory)
+                name = f"{label}, core of {args.core} ({memory}), stages={cell.stages}"
+                builds[name] = (core.create, core)
+            elif args.core:
+                print(f"{label}, core of {args.core}: does not fit {memory} (at most {most})")
+    for label, (make, core) in builds.items():
         if args.only and args.only not in label:
             continue
         t0 = time.perf_counter()
+        if args.one_pass:
+            from bench_hh_elm import one_pass
+
+            with tempfile.TemporaryDirectory() as tmp:
+                cells, fmax = one_pass(label, make, Path(tmp), args.arch, args.seeds, args.freq)
+            best = max(fmax) if fmax else None
+            timing = ""
+            if core is not None and best:
+                factor = best * 1e6 / core.cycles_per_step * core.kernel.dt * 1e-3
+                timing = (f", {core.cycles_per_step} cycles per step, {factor:.3f}x real time "
+                          f"at dt = {core.kernel.dt} ms")  # fmt: skip
+            print(f"{label} on {args.arch}: {columns(cells, args.arch)}, Fmax {best} MHz"
+                  f"{timing} ({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             # bench_synth.synthesise_gateware's steps, so that the area is printed even when
             # place and route fails (e.g. more DSPs than the device has)
@@ -239,6 +262,8 @@ def main(argv=None) -> int:
     p.add_argument("--only", default="")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--freq", type=float, default=30.0)
+    p.add_argument("--stages", type=int, nargs="+", help="pipeline cuts, one core each")
+    p.add_argument("--one-pass", action="store_true", help="one Yosys run (area in the harness)")
     args = parser.parse_args(argv)
     {"speed": speed, "fidelity": fidelity, "synth": synth}[args.cmd](args)
     return 0
