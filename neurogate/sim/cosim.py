@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurogate.core.component import check_inputs
+from neurogate.core.component import Component, check_inputs
 from neurogate.core.hookspecs import hookimpl
 
 from .backends import Backend
@@ -476,6 +476,35 @@ def _build_cocotb(sim: str, verilog: str, waves: bool) -> Path:
     return _cached_build(key, build)
 
 
+def _cocotb_test(sim: str, folder: Path, run_dir: Path, module: str, extra: dict, vcd) -> None:
+    """Run cocotb test module ``module`` on the build in ``folder``; its files in ``run_dir``."""
+    log = run_dir / "sim.log"
+    env = {"COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
+    test_args, plusargs = [], []
+    if vcd and sim == "verilator":
+        test_args = ["--trace-file", str(Path(vcd).resolve())]
+    elif vcd:
+        plusargs = [f"+dumpfile_path={Path(vcd).resolve()}"]
+        env["SIM_CMD_SUFFIX"] = "-vcd"  # after the runner's -fst: vvp obeys the last one
+    try:
+        with _environ({**_sim_env(sim), **env}):
+            _runner(sim).test(
+                test_module=module,
+                hdl_toplevel=_TOP,
+                hdl_toplevel_lang="verilog",
+                build_dir=folder,
+                test_dir=run_dir,
+                test_args=test_args,
+                plusargs=plusargs,
+                extra_env={"NEUROGATE_COSIM_RUN": str(run_dir), **extra},
+                waves=bool(vcd),
+                results_xml=str(run_dir / "results.xml"),
+                log_file=log,
+            )
+    except (RuntimeError, SystemExit) as exc:
+        raise CosimError(f"{sim} simulation failed ({exc}); log:\n{_log_tail(log)}") from None
+
+
 def _run_cocotb(sim: str, verilog: str, stim: np.ndarray, out_bytes: int, vcd: str | None):
     """Run the cocotb testbench on ``stim`` (bus bytes per cycle); return the ``resp`` bytes."""
     # Icarus builds always hold cocotb's dump module (it writes nothing unless asked), so one
@@ -484,36 +513,89 @@ def _run_cocotb(sim: str, verilog: str, stim: np.ndarray, out_bytes: int, vcd: s
     with tempfile.TemporaryDirectory(prefix="neurogate-cosim-") as tmp:
         run_dir = Path(tmp)
         np.save(run_dir / "stim.npy", stim)
-        log = run_dir / "sim.log"
-        env = {"COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "WARNING")}
-        test_args, plusargs = [], []
-        if vcd and sim == "verilator":
-            test_args = ["--trace-file", str(Path(vcd).resolve())]
-        elif vcd:
-            plusargs = [f"+dumpfile_path={Path(vcd).resolve()}"]
-            env["SIM_CMD_SUFFIX"] = "-vcd"  # after the runner's -fst: vvp obeys the last one
-        extra = {"NEUROGATE_COSIM_RUN": str(run_dir), "NEUROGATE_COSIM_RESP_BYTES": str(out_bytes)}
-        try:
-            with _environ({**_sim_env(sim), **env}):
-                _runner(sim).test(
-                    test_module="neurogate.sim._cocotb_tb",
-                    hdl_toplevel=_TOP,
-                    hdl_toplevel_lang="verilog",
-                    build_dir=folder,
-                    test_dir=run_dir,
-                    test_args=test_args,
-                    plusargs=plusargs,
-                    extra_env=extra,
-                    waves=bool(vcd),
-                    results_xml=str(run_dir / "results.xml"),
-                    log_file=log,
-                )
-        except (RuntimeError, SystemExit) as exc:
-            raise CosimError(f"{sim} simulation failed ({exc}); log:\n{_log_tail(log)}") from None
+        extra = {"NEUROGATE_COSIM_RESP_BYTES": str(out_bytes)}
+        _cocotb_test(sim, folder, run_dir, "neurogate.sim._cocotb_tb", extra, vcd)
         resp = run_dir / "resp.npy"
         if not resp.exists():
-            raise CosimError(f"{sim} simulation wrote no results; log:\n{_log_tail(log)}")
+            log = _log_tail(run_dir / "sim.log")
+            raise CosimError(f"{sim} simulation wrote no results; log:\n{log}")
         return np.load(resp)
+
+
+# -- bench programs (streams, networks) -----------------------------------------------------
+_PORT_DECL = re.compile(
+    r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:signed\s+)?(?:\[(\d+):0\]\s+)?\\?([^\s;]+)\s*;",
+    re.MULTILINE,
+)
+
+
+def _module_verilog(dut, name: str) -> str:
+    if isinstance(dut, Component):
+        return _component_verilog(dut, name)
+    from amaranth.back import verilog
+
+    return verilog.convert(dut, name=name, emit_src=False)
+
+
+def program_verilog(duts) -> str:
+    """The Verilog of module ``ng_top``: each of ``duts`` with its ports named ``d<k>__<port>``.
+
+    ``duts`` are neurogate components or Amaranth ``wiring.Component`` objects; equal
+    components share one module.
+    """
+    texts, lines, ports, modules = [], [], ["clk", "rst"], {}
+    body = []
+    for k, dut in enumerate(duts):
+        key = dut if isinstance(dut, Component) else id(dut)
+        if key not in modules:
+            name = modules[key] = f"ng_c{len(modules)}"
+            texts.append(_module_verilog(dut, name))
+        name = modules[key]
+        text = texts[list(modules).index(key)]
+        module = text[text.index(f"module {name}(") :]
+        module = module[: module.index("endmodule")]
+        conns = []
+        for flow, msb, port in _PORT_DECL.findall(module):
+            if port in ("clk", "rst"):
+                conns.append((port, port))
+                continue
+            outer = f"d{k}__{port}"
+            width = f"[{msb}:0] " if msb else ""
+            ports.append(outer)
+            lines.append(f"  {flow} {width}{outer};")
+            conns.append((port, outer))
+        wiring_ = ", ".join(f".\\{port} ({outer})" for port, outer in conns)
+        body.append(f"  {name} d{k} ({wiring_});")
+    header = [f"module {_TOP}({', '.join(ports)});", "  input clk;", "  input rst;"]
+    return "\n".join(texts) + "\n" + "\n".join(header + lines + body + ["endmodule"]) + "\n"
+
+
+def run_program(sim: str, duts, program: str, configs, *, vcd: str | None = None) -> list:
+    """Run the bench ``program`` (``"module:function"``) on ``duts`` under cocotb.
+
+    The cocotb side of :func:`neurogate.sim.harness.run`: ``sim`` is ``"verilator"`` or
+    ``"icarus"``; returns the programs' results, or raises the exception one of them raised.
+    """
+    import json
+
+    from .harness import rebuild_error
+
+    verilog = program_verilog(duts)
+    folder = _build_cocotb(sim, verilog, waves=bool(vcd) or sim == "icarus")
+    if vcd:
+        Path(vcd).resolve().parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="neurogate-cosim-") as tmp:
+        run_dir = Path(tmp)
+        (run_dir / "program.json").write_text(json.dumps({"program": program, "configs": configs}))
+        _cocotb_test(sim, folder, run_dir, "neurogate.sim._cocotb_program", {}, vcd)
+        result = run_dir / "result.json"
+        if not result.exists():
+            log = _log_tail(run_dir / "sim.log")
+            raise CosimError(f"{sim} simulation wrote no results; log:\n{log}")
+        out = json.loads(result.read_text())
+    if "error" in out:
+        raise rebuild_error(out["error"])
+    return out["results"]
 
 
 def _bulk_testbench(in_width: int, out_width: int) -> str:

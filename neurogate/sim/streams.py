@@ -59,7 +59,6 @@ from amaranth.hdl import Shape
 from amaranth.lib import data, stream, wiring
 
 from neurogate.core.component import Component
-from neurogate.sim.backends import Top, reset, simulate
 
 __all__ = [
     "StreamProtocolError",
@@ -270,6 +269,206 @@ def _plan(gw, name, streams, values, p_valid, p_ready):
     return ins, outs, vin, vout, pv, pr, feeds, drive
 
 
+def _stream_program(io, config):
+    """The bench as a :mod:`neurogate.sim.harness` program (raw bits in, raw records out)."""
+    rng = np.random.default_rng(config["seed"])
+    ins = [(k, feeds, p) for k, feeds, p in config["ins"]]
+    outs = [(k, p, schedule) for k, p, schedule in config["outs"]]
+    drive = config["vin"]
+    vout = config["vout"]
+    last_value, settle, max_cycles = config["last_value"], config["settle"], config["max_cycles"]
+    transfers = {k: [] for k, *_ in (*ins, *outs)}
+    trace_valid = {k: [] for k, *_ in (*ins, *outs)}
+    trace_ready = {k: [] for k, *_ in (*ins, *outs)}
+    trace_values = {k: [] for k in vout}
+    sent = {k: 0 for k, *_ in ins}
+    offer = {k: None for k, *_ in ins}  # cycle the current payload was offered, or None
+    held = {k: None for k, *_ in outs}  # (payload bits, offered cycle) of an untaken offer
+    quiet = cycle = 0
+    while True:
+        for key, feeds, p in ins:
+            draw = rng.random()
+            if offer[key] is None and sent[key] < len(feeds) and draw < p:
+                offer[key] = cycle
+                io.drive(f"{key}__payload", feeds[sent[key]])
+            io.drive(f"{key}__valid", int(offer[key] is not None))
+        ready_now = {}
+        for key, p, schedule in outs:
+            ready_now[key] = bool(rng.random() < p)
+            if cycle < len(schedule):
+                ready_now[key] = bool(schedule[cycle])
+            io.drive(f"{key}__ready", int(ready_now[key]))
+        for key, seq in drive:
+            io.drive(key, seq[cycle] if cycle < len(seq) else 0)
+        yield  # settle
+        busy = False
+        for key, feeds, _ in ins:
+            ready = bool(io.read(f"{key}__ready"))
+            trace_ready[key].append(int(ready))
+            trace_valid[key].append(int(offer[key] is not None))
+            if offer[key] is not None and ready:
+                transfers[key].append((cycle, feeds[sent[key]], offer[key]))
+                sent[key] += 1
+                offer[key] = None
+        for key, *_ in outs:
+            valid = bool(io.read(f"{key}__valid"))
+            bits = io.read(f"{key}__payload") if valid else None  # may be x while not valid
+            trace_valid[key].append(int(valid))
+            trace_ready[key].append(int(ready_now[key]))
+            prev = held[key]
+            if prev is not None and (not valid or bits != prev[0]):
+                raise _Violation(
+                    config["job"], key, cycle, prev[0], bits if valid else None, prev[1]
+                )
+            if valid:
+                busy = True
+                offered = prev[1] if prev is not None else cycle
+                if ready_now[key]:
+                    transfers[key].append((cycle, bits, offered))
+                    held[key] = None
+                else:
+                    held[key] = (bits, offered)
+        for key in vout:
+            trace_values[key].append(io.read(key))
+        cycle += 1
+        inputs_done = all(sent[k] == len(f) for k, f, _ in ins) and cycle >= last_value
+        quiet = quiet + 1 if inputs_done and not busy else 0
+        if quiet >= settle:
+            break
+        if cycle >= max_cycles:
+            left = [
+                f"input {k!r} sent {sent[k]} of {len(f)} payloads"
+                for k, f, _ in ins
+                if sent[k] < len(f)
+            ]
+            left += [f"output {k!r} still offering" for k, *_ in outs if trace_valid[k][-1]]
+            if cycle < last_value:
+                left.append(f"values run to cycle {last_value}")
+            raise StreamTimeoutError(
+                f"{config['name']}: not done after {max_cycles} cycles: "
+                f"{'; '.join(left) or 'outputs did not settle'} (seed={config['seed']})"
+            )
+        yield  # clock edge
+    return {"transfers": transfers, "valid": trace_valid, "ready": trace_ready,
+            "values": trace_values, "cycles": cycle}  # fmt: skip
+
+
+class _Violation(Exception):
+    """An output broke the stream rules (raw bits; :func:`run` words it)."""
+
+    def __init__(self, job, port, cycle, held, bits, offered):
+        super().__init__(job, port, cycle, held, bits, offered)
+        self.job, self.port, self.cycle = job, port, cycle
+        self.held, self.bits, self.offered = held, bits, offered
+
+
+@dataclass
+class _Job:
+    gateware: wiring.Component
+    name: str
+    ins: dict
+    outs: dict
+    vout: dict
+    config: dict
+
+
+def _prepare(dut, streams, values, *, p_valid=0.5, p_ready=0.5, ready=None, seed=0,
+             max_cycles=100_000, settle=32) -> _Job:  # fmt: skip
+    gw = dut.create() if isinstance(dut, Component) else dut
+    name = dut.name if isinstance(dut, Component) else type(dut).__name__
+    try:
+        ins, outs, _, vout, pv, pr, feeds, drive = _plan(
+            gw, name, streams, values, p_valid, p_ready
+        )
+        schedule = {k: [int(bool(v)) for v in seq] for k, seq in (ready or {}).items()}
+        for key in schedule:
+            if key not in outs:
+                raise ValueError(
+                    f"{name} has no output stream {key!r}; its output streams are: "
+                    f"{', '.join(outs) or '(none)'}"
+                )
+    except (TypeError, ValueError):
+        gw._MustUse__silence = True  # never simulated: no "created but never used" warning
+        raise
+    last_value = max((len(s) for s in (*drive.values(), *schedule.values())), default=0)
+    config = {
+        "job": 0,
+        "name": name,
+        "seed": seed,
+        "settle": settle,
+        "max_cycles": max_cycles,
+        "last_value": last_value,
+        "ins": [[k, feeds[k], pv[k]] for k in ins],
+        "outs": [[k, pr[k], schedule.get(k, [])] for k in outs],
+        "vin": [[k, seq] for k, seq in drive.items()],
+        "vout": list(vout),
+    }
+    return _Job(gw, name, ins, outs, vout, config)
+
+
+def _finish(job: _Job, raw: dict) -> StreamRun:
+    shapes = {**job.ins, **job.outs}
+    return StreamRun(
+        transfers={
+            k: [Transfer(c, decode(shapes[k], bits), o) for c, bits, o in v]
+            for k, v in raw["transfers"].items()
+        },
+        values={
+            k: _trace([decode(job.vout[k], b) for b in v], job.vout[k])
+            for k, v in raw["values"].items()
+        },
+        ready={k: np.array(v, dtype=np.uint8) for k, v in raw["ready"].items()},
+        valid={k: np.array(v, dtype=np.uint8) for k, v in raw["valid"].items()},
+        cycles=raw["cycles"],
+        seed=job.config["seed"],
+    )
+
+
+def _protocol_error(job: _Job, v: _Violation) -> StreamProtocolError:
+    shape, seed = job.outs[v.port], job.config["seed"]
+    if v.bits is None:
+        text = (
+            f"{job.name}: output stream {v.port!r} dropped valid at cycle {v.cycle} before "
+            f"ready (payload {decode(shape, v.held)} offered at cycle {v.offered}; seed={seed})"
+        )
+    else:
+        text = (
+            f"{job.name}: output stream {v.port!r} changed its payload from "
+            f"{decode(shape, v.held)} to {decode(shape, v.bits)} at cycle {v.cycle} before "
+            f"ready (offered at cycle {v.offered}; seed={seed})"
+        )
+    return StreamProtocolError(text, port=v.port, cycle=v.cycle)
+
+
+def _execute(jobs: list[_Job], backend: str, vcd) -> list[StreamRun]:
+    from neurogate.sim import harness
+
+    try:
+        raws = harness.run(
+            [j.gateware for j in jobs], _stream_program, [j.config for j in jobs], backend,
+            vcd=vcd,
+        )  # fmt: skip
+    except _Violation as v:
+        raise _protocol_error(jobs[v.job], v) from None
+    return [_finish(job, raw) for job, raw in zip(jobs, raws, strict=True)]
+
+
+def run_many(jobs: Sequence, backend: str = "pysim", *, vcd: str | None = None) -> list[StreamRun]:
+    """Run several stream benches in one simulation (one Verilog compile); return their runs.
+
+    ``jobs`` is a list of ``(dut, streams, values, options)`` with the arguments of :func:`run`
+    (``options`` a dict of its keyword arguments, e.g. ``{"seed": 3, "p_ready": 0.2}``). Each
+    run equals what :func:`run` returns for the same job: the benches share only the clock.
+    """
+    from neurogate.sim.harness import check_backend
+
+    check_backend(backend)
+    prepared = [_prepare(d, s, v, **(o or {})) for d, s, v, o in jobs]
+    for k, job in enumerate(prepared):
+        job.config["job"] = k
+    return _execute(prepared, backend, vcd)
+
+
 def run(
     dut: Component | wiring.Component,
     streams: Mapping[str, Sequence] | None = None,
@@ -282,6 +481,7 @@ def run(
     max_cycles: int = 100_000,
     settle: int = 32,
     vcd: str | None = None,
+    backend: str = "pysim",
 ) -> StreamRun:
     """Simulate ``dut`` with seeded random ``valid``/``ready`` and return what moved.
 
@@ -312,139 +512,19 @@ def run(
         run (more than the component's longest internal latency).
     vcd : str, optional
         Write a waveform to this path.
+    backend : str
+        ``"pysim"`` (Amaranth's simulator), ``"verilator"`` or ``"icarus"`` (the generated
+        Verilog under cocotb, :mod:`neurogate.sim.cosim`). The bench is the same program on
+        each (:mod:`neurogate.sim.harness`), so the runs are equal cycle for cycle.
 
     Returns
     -------
     StreamRun
     """
-    gw = dut.create() if isinstance(dut, Component) else dut
-    name = dut.name if isinstance(dut, Component) else type(dut).__name__
-    try:
-        ins, outs, _, vout, pv, pr, feeds, drive = _plan(
-            gw, name, streams, values, p_valid, p_ready
-        )
-        schedule = {k: [bool(v) for v in seq] for k, seq in (ready or {}).items()}
-        for key in schedule:
-            if key not in outs:
-                raise ValueError(
-                    f"{name} has no output stream {key!r}; its output streams are: "
-                    f"{', '.join(outs) or '(none)'}"
-                )
-    except (TypeError, ValueError):
-        gw._MustUse__silence = True  # never simulated: no "created but never used" warning
-        raise
-    rng = np.random.default_rng(seed)
-    top = Top(gw)
-    last_value = max((len(s) for s in (*drive.values(), *schedule.values())), default=0)
+    from neurogate.sim.harness import check_backend
 
-    in_sigs = {k: getattr(gw, k) for k in ins}
-    out_sigs = {k: getattr(gw, k) for k in outs}
-    sampled = []
-    for key in ins:
-        sampled.append(in_sigs[key].ready)
-    for key in outs:
-        sampled += [out_sigs[key].valid, _raw(out_sigs[key].payload)]
-    for key in vout:
-        sampled.append(_raw(getattr(gw, key)))
-
-    transfers = {k: [] for k in (*ins, *outs)}
-    trace_valid = {k: [] for k in (*ins, *outs)}
-    trace_ready = {k: [] for k in (*ins, *outs)}
-    trace_values = {k: [] for k in vout}
-    state = {"cycles": 0}
-
-    async def bench(ctx):
-        await reset(ctx, top.domain)
-        sent = dict.fromkeys(ins, 0)
-        offer = dict.fromkeys(ins, None)  # cycle the current payload was offered, or None
-        held = {k: None for k in outs}  # (payload bits, offered cycle) of an untaken offer
-        quiet = 0
-        cycle = 0
-        while True:
-            for key in ins:
-                draw = rng.random()
-                if offer[key] is None and sent[key] < len(feeds[key]) and draw < pv[key]:
-                    offer[key] = cycle
-                    ctx.set(_raw(in_sigs[key].payload), feeds[key][sent[key]])
-                ctx.set(in_sigs[key].valid, offer[key] is not None)
-            ready_now = {}
-            for key in outs:
-                ready_now[key] = bool(rng.random() < pr[key])
-                if cycle < len(schedule.get(key, ())):
-                    ready_now[key] = schedule[key][cycle]
-                ctx.set(out_sigs[key].ready, ready_now[key])
-            for key, seq in drive.items():
-                ctx.set(_raw(getattr(gw, key)), seq[cycle] if cycle < len(seq) else 0)
-            res = await ctx.tick().sample(*sampled)
-            vals = list(res[len(res) - len(sampled) :])
-            busy = False
-            for key in ins:
-                ready = bool(vals.pop(0))
-                trace_ready[key].append(ready)
-                trace_valid[key].append(offer[key] is not None)
-                if offer[key] is not None and ready:
-                    bits = feeds[key][sent[key]]
-                    transfers[key].append(Transfer(cycle, decode(ins[key], bits), offer[key]))
-                    sent[key] += 1
-                    offer[key] = None
-            for key in outs:
-                valid, bits = bool(vals.pop(0)), int(vals.pop(0))
-                trace_valid[key].append(valid)
-                trace_ready[key].append(ready_now[key])
-                prev = held[key]
-                if prev is not None:
-                    if not valid:
-                        raise StreamProtocolError(
-                            f"{name}: output stream {key!r} dropped valid at cycle {cycle} "
-                            f"before ready (payload {decode(outs[key], prev[0])} offered at "
-                            f"cycle {prev[1]}; seed={seed})",
-                            port=key,
-                            cycle=cycle,
-                        )
-                    if bits != prev[0]:
-                        raise StreamProtocolError(
-                            f"{name}: output stream {key!r} changed its payload from "
-                            f"{decode(outs[key], prev[0])} to {decode(outs[key], bits)} at cycle "
-                            f"{cycle} before ready (offered at cycle {prev[1]}; seed={seed})",
-                            port=key,
-                            cycle=cycle,
-                        )
-                if valid:
-                    busy = True
-                    offered = prev[1] if prev is not None else cycle
-                    if ready_now[key]:
-                        transfers[key].append(Transfer(cycle, decode(outs[key], bits), offered))
-                        held[key] = None
-                    else:
-                        held[key] = (bits, offered)
-            for key in vout:
-                trace_values[key].append(decode(vout[key], int(vals.pop(0))))
-            cycle += 1
-            inputs_done = all(sent[k] == len(feeds[k]) for k in ins) and cycle >= last_value
-            quiet = quiet + 1 if inputs_done and not busy else 0
-            if quiet >= settle:
-                break
-            if cycle >= max_cycles:
-                left = [
-                    f"input {k!r} sent {sent[k]} of {len(feeds[k])} payloads"
-                    for k in ins
-                    if sent[k] < len(feeds[k])
-                ]
-                left += [f"output {k!r} still offering" for k in outs if trace_valid[k][-1]]
-                if cycle < last_value:
-                    left.append(f"values run to cycle {last_value}")
-                raise StreamTimeoutError(
-                    f"{name}: not done after {max_cycles} cycles: "
-                    f"{'; '.join(left) or 'outputs did not settle'} (seed={seed})"
-                )
-        state["cycles"] = cycle
-
-    simulate(top, bench, vcd)
-    return StreamRun(
-        transfers=transfers,
-        values={k: _trace(v, vout[k]) for k, v in trace_values.items()},
-        ready={k: np.array(v, dtype=np.uint8) for k, v in trace_ready.items()},
-        valid={k: np.array(v, dtype=np.uint8) for k, v in trace_valid.items()},
-        cycles=state["cycles"],
-        seed=seed,
-    )
+    check_backend(backend)
+    job = _prepare(dut, streams, values, p_valid=p_valid, p_ready=p_ready, ready=ready,
+                   seed=seed, max_cycles=max_cycles, settle=settle)  # fmt: skip
+    (result,) = _execute([job], backend, vcd)
+    return result

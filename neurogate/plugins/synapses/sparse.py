@@ -463,7 +463,9 @@ class SparseSynapseGateware(Gateware):
         count_events(m, self, accept & good, p.max_events, back.sweep_start)
 
         first = pending & (row.start != row.end)
-        m.d.comb += conn_rd.addr.eq(Mux(pending, row.start, ptr))
+        # idle, ``ptr`` may be one past the last connection: read 0 then, never out of range
+        # (an out-of-range read is undefined in Verilog; Icarus showed it as x downstream)
+        m.d.comb += conn_rd.addr.eq(Mux(pending, row.start, Mux(active, ptr, 0)))
         with m.If(pending):
             m.d.sync += [ptr.eq(row.start + 1), end.eq(row.end), active.eq(row.start + 1 < row.end)]
         with m.Elif(active):
