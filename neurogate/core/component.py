@@ -218,7 +218,8 @@ class StreamPort:
     Routers and synapses pass address-events (:mod:`neurogate.gateware.aer`) on stream ports.
     Their transfers depend on ``valid``/``ready`` handshakes, not on one value per clock cycle,
     so components with stream ports are simulated with :mod:`neurogate.sim.streams` (seeded
-    random ``valid``/``ready``), not with :func:`neurogate.sim.run`.
+    random ``valid``/``ready``, on ``pysim``, ``verilator`` or ``icarus``), not with
+    :func:`neurogate.sim.run`.
 
     Members
     -------
