@@ -53,7 +53,7 @@ def demo(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    ensure_venv("test,docs,plot,build,cosim")
+    ensure_venv("test,docs,plot,build,cosim,formal")
     optional_icarus()
     run(PY, "-m", "ruff", "check", ".", cwd=ROOT)
     run(PY, "-m", "ruff", "format", "--check", ".", cwd=ROOT)

@@ -311,9 +311,36 @@ def _mismatch_waves(comp, exc, args) -> None:
         )
 
 
+def _verify_formal(args) -> int:
+    """``verify NAME --formal``: a bounded model check of the component's properties."""
+    from neurogate.sim import formal
+
+    if args.name.endswith(".toml"):
+        raise CLIError("--formal checks a component's properties, not a design file")
+    if args.vcd:
+        raise CLIError("--vcd is for simulation; --formal keeps its counterexample waveforms")
+    depth = formal.DEFAULT_DEPTH if args.depth is None else args.depth
+    if depth < 2:
+        raise CLIError(f"--depth must be >= 2, not {depth}")
+    comp = _make(args.name, args.param)
+    try:
+        result = formal.check(comp, depth=depth)
+    except formal.FormalToolError as exc:
+        raise CLIError(str(exc)) from None
+    if result.status in ("passed", "no properties"):
+        print(result.report())
+        return 0
+    print(result.report(), file=sys.stderr)
+    return 1
+
+
 def cmd_verify(args) -> int:
     from neurogate.sim.cosim import CosimError
 
+    if args.formal:
+        return _verify_formal(args)
+    if args.depth is not None:
+        raise CLIError("--depth is the bound of --formal; simulation runs --steps")
     if args.name.endswith(".toml"):
         if args.vcd:
             raise CLIError("--vcd is for components; a design file is verified without waveforms")
@@ -540,7 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="run the tools even if cached")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("verify", help="compare backends bit for bit on random stimulus")
+    p = sub.add_parser(
+        "verify",
+        help="compare backends bit for bit on random stimulus, or check properties (--formal)",
+    )
     add_component_args(p)
     p.add_argument("--backends", default="model,pysim", help="comma list (default: %(default)s)")
     p.add_argument("--steps", type=int, default=500, help="steps (default: %(default)s)")
@@ -548,6 +578,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="stimulus seed (default: random)")
     p.add_argument(
         "--vcd", metavar="DIR", help="on a mismatch, write each gateware backend's waveform here"
+    )
+    p.add_argument(
+        "--formal",
+        action="store_true",
+        help="instead: bounded model check of the component's declared properties "
+        "(SymbiYosys + z3; pip install 'neurogate[formal]')",
+    )
+    p.add_argument(
+        "--depth",
+        type=int,
+        metavar="N",
+        help="clock cycles from reset that --formal checks (default: 20)",
     )
     p.set_defaults(func=cmd_verify)
 

@@ -377,6 +377,19 @@ class Component:
         """Return the gateware: a :class:`~amaranth.lib.wiring.Component` with :attr:`ports`."""
         raise NotImplementedError
 
+    def properties(self, m, dut) -> None:
+        """Add the formal properties of the gateware ``dut`` to the module ``m`` (optional).
+
+        :mod:`neurogate.sim.formal` calls this on a harness module ``m`` that holds ``dut``
+        (from :meth:`create`) as its submodule ``dut``, drives every input port of ``dut``
+        with a free value that may change in every cycle, and holds the ``sync`` reset high
+        in the first cycle only. Add ``m.d.comb += Assert(test, "name")`` for each property
+        (the name is what reports show) and ``Assume(...)`` to narrow the inputs;
+        :func:`neurogate.sim.formal.past` gives earlier values. A bounded model check then
+        looks for an input sequence that breaks an assertion (``neurogate verify NAME
+        --formal``). The default declares none.
+        """
+
     # -- random sources (the seed allocator's protocol) ---------------------------------------
     def sequence_key(self) -> Hashable | None:
         """Return what identifies the pseudo-random sequence this component generates.

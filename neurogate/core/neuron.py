@@ -220,6 +220,50 @@ class NeuronKernel(Component):
     def create(self):
         return ParallelNeuronGateware(self)
 
+    def properties(self, m, dut):
+        """Assert that the parallel wrapper equals the time-multiplexed core, step by step.
+
+        A second implementation of the same kernel runs beside ``dut``: a one-neuron
+        :class:`~neurogate.gateware.neuron_core.NeuronCore`, given the same inputs. Whenever
+        the core is idle it is strobed, and a copy of the parallel wrapper steps once (a clock
+        enable): by the next strobe the core must have sent a spike event exactly when the
+        wrapper spiked (``same_as_core:spike``), and the core's state (``rd_data``, one cycle
+        later) must equal every state field of the wrapper (``same_as_core:FIELD``). The core's
+        timing does not matter, so this holds for pipelined kernels too. A kernel without input
+        ports declares none. Subclasses that add properties call ``super().properties(m, dut)``
+        to keep it.
+        """
+        from amaranth.hdl import Assert, EnableInserter, ResetSignal
+
+        from neurogate.gateware.neuron_core import NeuronCore
+        from neurogate.sim.formal import past
+
+        if not self.input_ports():
+            return
+        m.submodules.core = core = NeuronCore(self, n_neurons=1, fifo_depth=1).create()
+        strobe = Signal(name="core_strobe")
+        m.d.comb += strobe.eq(core.idle & ~ResetSignal())
+        ref = self.create()
+        m.submodules.stepped = EnableInserter(strobe)(ref)
+        for key in self.input_ports():
+            value = getattr(dut, key)
+            m.d.comb += [getattr(ref, key).eq(value), core.in_data[key].eq(value)]
+        m.d.comb += [core.in_we.eq(1), core.step.eq(strobe), core.aer.ready.eq(1)]
+        spiked = Signal(name="core_spiked")  # an event since the last strobe
+        with m.If(strobe):
+            m.d.sync += spiked.eq(0)
+        with m.Elif(core.aer.valid):
+            m.d.sync += spiked.eq(1)
+        checked = Signal(name="core_checked")  # a strobe after the first
+        m.d.comb += checked.eq(strobe & past(m, ~ResetSignal()))
+        with m.If(checked):
+            m.d.comb += Assert(spiked == ref.spike, "same_as_core:spike")
+        # rd_data shows the state one cycle after the strobe; the wrapper has stepped again
+        with m.If(past(m, checked)):
+            for key in self.state_fields():
+                before = past(m, getattr(ref, key))
+                m.d.comb += Assert(core.rd_data[key] == before, f"same_as_core:{key}")
+
 
 class ParallelNeuronModel(Model):
     """Model of ``n`` independent neurons: :meth:`NeuronKernel.update_np` stepped over time."""

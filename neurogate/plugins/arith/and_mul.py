@@ -42,6 +42,7 @@ class AndMul(BinaryGate):
     name = "and_mul"
 
     registered = registered_param()
+    truth_table = (0, 0, 0, 1)
 
     @staticmethod
     def function(a, b):

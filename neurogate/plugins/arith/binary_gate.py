@@ -5,13 +5,18 @@ bit by bit. Its output is registered by default (``registered=True``, latency 1:
 ``t`` the ``y`` port shows ``f(a_t, b_t)``); with ``registered=False`` it is the bare gate,
 combinational (latency 0). Either way the model is the same function, and the reset value of
 ``y`` is 0. A subclass sets :attr:`~neurogate.core.component.Component.name`, declares the
-``registered`` parameter (so that its own page documents it) and implements :meth:`function`.
+``registered`` parameter (so that its own page documents it), implements :meth:`function` and
+states its truth table in :attr:`~BinaryGate.truth_table`: the formal property
+(:meth:`~BinaryGate.properties`, ``neurogate verify NAME --formal``) checks the gateware
+against the table for every input sequence.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
-from amaranth.hdl import Module
+from amaranth.hdl import Assert, Const, Module, ResetSignal
 
 from neurogate.core.component import Bool, Component, Gateware, Model, Param, Port
 
@@ -38,6 +43,10 @@ class BinaryGate(Component):
 
     registered = registered_param()
 
+    #: ``y`` for ``(a, b) = (0, 0), (0, 1), (1, 0), (1, 1)``, written out apart from
+    #: :meth:`function` (the formal property compares the gateware with it).
+    truth_table: ClassVar[tuple[int, int, int, int]] = ()
+
     @staticmethod
     def function(a, b):
         """Return ``f(a, b)`` for 1-bit operands: NumPy ``uint8`` arrays or Amaranth values."""
@@ -57,6 +66,24 @@ class BinaryGate(Component):
 
     def model(self, n=1):
         return BinaryGateModel(self, n)
+
+    def properties(self, m, dut):
+        """Assert ``truth_table``: ``y`` is the table's entry for the operands of the step.
+
+        Registered, ``y`` shows the previous cycle's operands (from the first step on).
+        """
+        from neurogate.sim.formal import past
+
+        if not self.truth_table:
+            return
+        table = Const(sum(bit << i for i, bit in enumerate(self.truth_table)), 4)
+        a, b = dut.a, dut.b
+        if self.registered:
+            a, b, stepped = past(m, a), past(m, b), past(m, ~ResetSignal())
+        else:
+            stepped = 1
+        with m.If(stepped):
+            m.d.comb += Assert(dut.y == table.bit_select(a * 2 + b, 1), "truth_table")
 
     def create(self):
         return BinaryGateGateware(self)

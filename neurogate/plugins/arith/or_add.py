@@ -42,6 +42,7 @@ class OrAdd(BinaryGate):
     name = "or_add"
 
     registered = registered_param()
+    truth_table = (0, 1, 1, 1)
 
     @staticmethod
     def function(a, b):

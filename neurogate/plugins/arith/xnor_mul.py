@@ -41,6 +41,7 @@ class XnorMul(BinaryGate):
     name = "xnor_mul"
 
     registered = registered_param()
+    truth_table = (1, 0, 0, 1)
 
     @staticmethod
     def function(a, b):

@@ -260,6 +260,28 @@ class LFSR(Component):
     def model(self, n=1):
         return LFSRModel(self, n)
 
+    def properties(self, m, dut):
+        """Assert the generator's documented behaviour, for every input sequence.
+
+        * ``no_lockup``: ``state`` is never 0 (the LFSR's lock-up state);
+        * ``period``: ``state`` equals ``seed`` exactly every ``2**width - 1`` steps, never in
+          between (a check of depth ``2**width + 1`` covers a whole period);
+        * ``compare``: ``bit`` is ``s_t < x_t`` of the step, a plain comparison (the gateware
+          compares the complement register on a carry-select adder).
+        """
+        from amaranth.hdl import Assert
+
+        from neurogate.sim.formal import past
+
+        period = (1 << self.width) - 1
+        phase = Signal(range(period), name="phase")  # steps since reset, modulo the period
+        m.d.sync += phase.eq(Mux(phase == period - 1, 0, phase + 1))
+        m.d.comb += Assert(dut.state != 0, "no_lockup")
+        with m.If(~ResetSignal()):
+            m.d.comb += Assert((dut.state == self.seed) == (phase == 0), "period")
+        with m.If(past(m, ~ResetSignal())):
+            m.d.comb += Assert(dut.bit == (past(m, dut.state) < past(m, dut.x)), "compare")
+
     def create(self):
         return LFSRGateware(self)
 

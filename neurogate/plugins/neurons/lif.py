@@ -230,6 +230,55 @@ class LIF(NeuronKernel):
     def model(self, n=1):
         return LIFModel(self, n)
 
+    def properties(self, m, dut):
+        """Assert the documented bounds and the update formula, for every input sequence.
+
+        * ``v_bound``: ``v <= max(v_threshold - 1, v_reset, v_rest)`` in every cycle (a
+          potential at the threshold or above fires and resets), with either ``overflow``;
+        * ``refr_bound`` (``refractory > 0``): ``refr <= refractory``;
+        * ``update:v``, ``update:spike``, ``update:refr``: each step's result equals the
+          module docstring's update of the state and inputs before it, computed at full width
+          as written there (a second implementation of :meth:`update_hdl`, which rearranges
+          the sums and fires on the sign of ``total - v_threshold``);
+        * ``same_as_core:*``: the parallel wrapper equals the neuron core
+          (:meth:`NeuronKernel.properties <neurogate.core.neuron.NeuronKernel.properties>`).
+        """
+        from amaranth.hdl import Assert, ResetSignal
+
+        from neurogate.sim.formal import past
+
+        super().properties(m, dut)
+        m.d.comb += Assert(dut.v <= max(self.v_threshold - 1, self.v_reset, self.v_rest), "v_bound")
+        if self.refractory:
+            m.d.comb += Assert(dut.refr <= self.refractory, "refr_bound")
+        dw, f = self.data_width, self.fraction
+
+        def operand(key):
+            value = self._values.get(key)
+            return Const(value, signed(dw)) if value is not None else past(m, getattr(dut, key))
+
+        v = past(m, dut.v)
+        x = v + (((self.v_rest - v) * operand("leak_k")) >> f)
+        x = x + ((past(m, dut.current) * operand("gain_k")) >> f)
+        if self.noise:
+            x = x + past(m, dut.noise)
+        fmt = self.v_format
+        if self.overflow == "saturate":
+            fit = Mux(x < fmt.min, fmt.min, Mux(x > fmt.max, fmt.max, x))
+        else:
+            fit = x[:dw].as_signed()
+        fire = fit >= self.v_threshold
+        expect = {"v": Mux(fire, self.v_reset, fit), "spike": fire}
+        if self.refractory:
+            refr = past(m, dut.refr)
+            busy = refr != 0
+            expect["v"] = Mux(busy, self.v_rest, expect["v"])
+            expect["spike"] = fire & ~busy
+            expect["refr"] = Mux(busy, refr - 1, Mux(fire, self.refractory, 0))
+        with m.If(past(m, ~ResetSignal())):
+            for key, value in expect.items():
+                m.d.comb += Assert(getattr(dut, key) == value, f"update:{key}")
+
 
 class LIFModel(Model):
     """Vectorised bit-true model of :class:`LIF`.
