@@ -130,8 +130,12 @@ def test_unsupported_networks_are_named():
     )
     with pytest.raises(NetworkError, match="^" + re.escape(msg) + "$"):
         run_pysim(net, {"x": [[0, 1]]})
-    with pytest.raises(ValueError, match="runs on the 'model' and 'pysim' backends, not 'icarus'"):
-        ng.sim.run(net, {"x": [[0, 1]]}, backend="icarus")
+    message = (
+        "a network runs on the 'model', 'pysim', 'verilator', 'icarus' backends, "
+        "not 'verilator-bulk'"
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        ng.sim.run(net, {"x": [[0, 1]]}, backend="verilator-bulk")
 
 
 @pytest.mark.parametrize(

@@ -233,6 +233,9 @@ class NetworkGateware(wiring.Component):
         Address-events of a spike input (host phase).
     <population>_rd_addr : in / <population>_rd_data : out
         State read-back of a population (while not busy; data one cycle after the address).
+    <population>_spike, _spike_addr : out
+        High on a cycle when the population's core sends a spike (an address-event leaves its
+        ``aer`` stream), with the neuron's index: what a test bench records (no logic).
     """
 
     def __init__(self, net: Network, memory: str = "ebr"):
@@ -263,6 +266,8 @@ class NetworkGateware(wiring.Component):
                     self._value_prefix[id(conn)] = prefix
             members[f"{name}_rd_addr"] = In(core.addr_width)
             members[f"{name}_rd_data"] = Out(core.state_layout)
+            members[f"{name}_spike"] = Out(1)
+            members[f"{name}_spike_addr"] = Out(core.addr_width)
         for name, node in net.inputs.items():
             if node.kind == "spike":
                 members[f"{name}_aer"] = In(aer_signature(_addr_width(node.size)))
@@ -285,12 +290,16 @@ class NetworkGateware(wiring.Component):
             for conn in net.connections
         ]
 
+    def value_prefix(self, conn) -> str:
+        """Return the member name prefix of value connection ``conn``'s host write port."""
+        return self._value_prefix[id(conn)]
+
     def value_port(self, conn):
         """Return the host write port ``(addr, data, we, whole_word)`` of value connection
         ``conn``: the target's input memory (``whole_word``: ``data`` is the input word) or,
         for a population in ``"merge"`` mode, the connection's own staging memory (``data``
         is the value)."""
-        prefix = self._value_prefix[id(conn)]
+        prefix = self.value_prefix(conn)
         addr, data, we = (getattr(self, f"{prefix}_{s}") for s in ("addr", "data", "we"))
         return addr, data, we, self.plan["mode"][conn.target] == "value"
 
@@ -303,6 +312,8 @@ class NetworkGateware(wiring.Component):
             m.d.comb += [
                 core.rd_addr.eq(getattr(self, f"{name}_rd_addr")),
                 getattr(self, f"{name}_rd_data").eq(core.rd_data),
+                getattr(self, f"{name}_spike").eq(core.aer.valid & core.aer.ready),
+                getattr(self, f"{name}_spike_addr").eq(core.aer.payload.addr),
             ]
         for i, syn in enumerate(syns):
             if syn is not None:

@@ -118,9 +118,9 @@ def run(
 
     Row ``t`` of every output is the value after step ``t``, whatever the backend and latency.
 
-    A :class:`~neurogate.core.network.Network` runs the same way on ``"model"`` and
-    ``"pysim"`` (:mod:`neurogate.sim.network`); it returns ``{population: {"spike": (T, n),
-    field: (T, n)}}``.
+    A :class:`~neurogate.core.network.Network` runs the same way on ``"model"``, ``"pysim"``,
+    ``"verilator"`` and ``"icarus"`` (:mod:`neurogate.sim.network`); it returns
+    ``{population: {"spike": (T, n), field: (T, n)}}``.
 
     Parameters
     ----------
@@ -157,11 +157,14 @@ def _run_network(net, inputs, backend, steps, vcd):
     """``run`` for a :class:`~neurogate.core.network.Network`: its model or its gateware."""
     if backend == "model":
         return net.model().run(inputs, steps)
-    if backend == "pysim":
-        from .network import run_pysim
+    from .harness import GATEWARE_BACKENDS
 
-        return run_pysim(net, inputs, steps, vcd=vcd)
-    raise ValueError(f"a network runs on the 'model' and 'pysim' backends, not {backend!r}")
+    if backend in GATEWARE_BACKENDS:
+        from .network import run_gateware
+
+        return run_gateware(net, inputs, steps, backend=backend, vcd=vcd)
+    known = ", ".join(repr(b) for b in ("model", *GATEWARE_BACKENDS))
+    raise ValueError(f"a network runs on the {known} backends, not {backend!r}")
 
 
 @dataclass

@@ -2,11 +2,12 @@
 
 It is not a test of neurogate's own suite: :func:`neurogate.sim.cosim.run_program` names it as
 the cocotb test module. The run directory (``NEUROGATE_COSIM_RUN``) holds ``program.json``:
-``{"program": "module:function", "configs": [...]}``. The test drives the clock itself (no edge
-triggers, so Verilator and Icarus behave alike), asserts ``rst`` for one rising edge, then runs
-the programs cycle by cycle: inputs change with the falling edge, outputs are read 4 ns later,
-then the rising edge, as in :mod:`neurogate.sim._cocotb_tb`. It writes ``result.json``: the
-programs' results, or the description of the exception one of them raised.
+``{"program": "module:function", "configs": [...], "inputs": [...]}``. The test drives the
+clock itself (no edge triggers, so Verilator and Icarus behave alike), sets every top-level
+input to 0, asserts ``rst`` for one rising edge, then runs the programs cycle by cycle: inputs
+change with the falling edge, outputs are read 4 ns later, then the rising edge, as in
+:mod:`neurogate.sim._cocotb_tb`. It writes ``result.json``: the programs' results, or the
+description of the exception one of them raised.
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ class CocotbIO:
         await Timer(6, "ns")
         self._dut.clk.value = 0
 
-    async def reset(self) -> None:
+    async def reset(self, inputs=()) -> None:
+        """Start every input at 0 (as in ``pysim``), then one cycle with ``rst`` high."""
         from cocotb.triggers import Timer
 
         clk, rst = self._dut.clk, self._dut.rst
+        for name in inputs:
+            self.drive(name, 0)
         clk.value = 0
         rst.value = 0
         await Timer(1, "ns")
@@ -80,7 +84,7 @@ async def play(dut) -> None:
     program = load_program(spec["program"])
     configs = spec["configs"]
     io = CocotbIO(dut)
-    await io.reset()
+    await io.reset(spec.get("inputs", ()))
     try:
         out = {"results": await drive(io, [program] * len(configs), configs)}
     except Exception as exc:  # the parent rebuilds and raises it

@@ -446,8 +446,34 @@ def _sim_env(sim: str) -> dict[str, str]:
     return find_verilator().env() if sim == "verilator" else {}
 
 
+_COMB_TRIGGER = re.compile(
+    r"^(\s*)reg (\\\$auto\$verilog_backend\.cc:\d+:dump_module\$\d+) += 0;", re.MULTILINE
+)
+#: ``reg`` declarations without an initial value (not memories, which have ``[a:b]`` after
+#: the name and are initialised in ``initial`` blocks)
+_BARE_REG = re.compile(r"^(\s*reg (?:signed )?(?:\[\d+:\d+\] )?(?:\\\S+ |[\w$]+));$", re.MULTILINE)
+
+
+def _icarus_verilog(verilog: str) -> str:
+    """Yosys' Verilog, started as the Amaranth simulator and the FPGA start, for Icarus.
+
+    Two things differ in a four-state event-driven simulator. Yosys puts a dummy register in
+    each ``always @*`` block's sensitivity so that its initial value wakes them at time 0, but
+    whether that event comes before or after a block starts waiting is a race that Icarus
+    often loses: a block whose real inputs never change (a mux of registers that stay at their
+    reset values) keeps ``x`` forever. Setting the register again with ``#0``, after every
+    process has started waiting, wakes them all. And a memory read port's data register has no
+    initial value, so it is ``x`` until its first read (0 in ``pysim`` and Verilator, and after
+    configuring an iCE40 or ECP5): every ``reg`` without one starts at 0 here too.
+    """
+    verilog = _COMB_TRIGGER.sub(r"\1reg \2 = 0;\n\1initial #0 \2 = 1;", verilog)
+    return _BARE_REG.sub(r"\1 = 0;", verilog)
+
+
 def _build_cocotb(sim: str, verilog: str, waves: bool) -> Path:
     """Compile ``verilog`` (module ``ng_top``) for a cocotb run; return the build folder."""
+    if sim == "icarus":
+        verilog = _icarus_verilog(verilog)
     import cocotb
 
     parts = (verilog, _tool_id(sim), *_VERILATOR_ARGS, cocotb.__version__, str(waves))
@@ -538,12 +564,18 @@ def _module_verilog(dut, name: str) -> str:
 
 
 def program_verilog(duts) -> str:
-    """The Verilog of module ``ng_top``: each of ``duts`` with its ports named ``d<k>__<port>``.
+    """See :func:`program_top`; the Verilog only."""
+    return program_top(duts)[0]
 
-    ``duts`` are neurogate components or Amaranth ``wiring.Component`` objects; equal
-    components share one module.
+
+def program_top(duts) -> tuple[str, list[str]]:
+    """The Verilog of module ``ng_top`` and the names of its inputs (but ``clk``, ``rst``).
+
+    ``ng_top`` holds each of ``duts`` with its ports named ``d<k>__<port>``. ``duts`` are
+    neurogate components or Amaranth ``wiring.Component`` objects; equal components share one
+    module.
     """
-    texts, lines, ports, modules = [], [], ["clk", "rst"], {}
+    texts, lines, ports, modules, inputs = [], [], ["clk", "rst"], {}, []
     body = []
     for k, dut in enumerate(duts):
         key = dut if isinstance(dut, Component) else id(dut)
@@ -562,12 +594,15 @@ def program_verilog(duts) -> str:
             outer = f"d{k}__{port}"
             width = f"[{msb}:0] " if msb else ""
             ports.append(outer)
+            if flow == "input":
+                inputs.append(outer)
             lines.append(f"  {flow} {width}{outer};")
             conns.append((port, outer))
         wiring_ = ", ".join(f".\\{port} ({outer})" for port, outer in conns)
         body.append(f"  {name} d{k} ({wiring_});")
     header = [f"module {_TOP}({', '.join(ports)});", "  input clk;", "  input rst;"]
-    return "\n".join(texts) + "\n" + "\n".join(header + lines + body + ["endmodule"]) + "\n"
+    verilog = "\n".join(texts) + "\n" + "\n".join(header + lines + body + ["endmodule"]) + "\n"
+    return verilog, inputs
 
 
 def run_program(sim: str, duts, program: str, configs, *, vcd: str | None = None) -> list:
@@ -580,13 +615,15 @@ def run_program(sim: str, duts, program: str, configs, *, vcd: str | None = None
 
     from .harness import rebuild_error
 
-    verilog = program_verilog(duts)
+    verilog, inputs = program_top(duts)
     folder = _build_cocotb(sim, verilog, waves=bool(vcd) or sim == "icarus")
     if vcd:
         Path(vcd).resolve().parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="neurogate-cosim-") as tmp:
         run_dir = Path(tmp)
-        (run_dir / "program.json").write_text(json.dumps({"program": program, "configs": configs}))
+        (run_dir / "program.json").write_text(
+            json.dumps({"program": program, "configs": configs, "inputs": inputs})
+        )
         _cocotb_test(sim, folder, run_dir, "neurogate.sim._cocotb_program", {}, vcd)
         result = run_dir / "result.json"
         if not result.exists():
@@ -645,6 +682,8 @@ endmodule
 
 
 def _build_bulk(sim: str, verilog: str, tb: str, waves: bool) -> Path:
+    if sim == "icarus":
+        verilog = _icarus_verilog(verilog)
     key = f"{sim}-bulk-{_digest(verilog, tb, _tool_id(sim), *_VERILATOR_ARGS, str(waves))}"
 
     def build(folder: Path) -> None:
