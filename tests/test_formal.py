@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ def exact(message: str) -> str:
 
 
 def _statuses(result) -> dict[str, tuple[str, int | None]]:
-    return {p.name: (p.status, p.step) for p in result.properties}
+    return {p.name: (p.status, p.cycle) for p in result.properties}
 
 
 # -- built-in components pass --------------------------------------------------------------------
@@ -104,7 +105,7 @@ def test_a_wrong_property_fails_with_the_cycle_and_a_waveform(tmp_path):
     assert result.status == "failed"
     (prop,) = result.properties
     # cycle 0 resets, step 0 runs in cycle 1, its registered output shows in cycle 2
-    assert (prop.name, prop.status, prop.step) == ("truth_table", "failed", 2)
+    assert (prop.name, prop.status, prop.cycle) == ("truth_table", "failed", 2)
     assert prop.location.startswith("binary_gate.py:")
     assert prop.trace.is_file()
     assert prop.trace.suffix == ".vcd"
@@ -223,7 +224,7 @@ def test_properties_are_named_by_message_or_location(tmp_path):
     assert (named.name, named.status) == ("is_and", "passed")
     assert unnamed.name == unnamed.location
     assert unnamed.name.startswith("test_formal.py:")
-    assert (unnamed.status, unnamed.step) == ("failed", 2)
+    assert (unnamed.status, unnamed.cycle) == ("failed", 2)
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -271,16 +272,28 @@ def test_past_needs_a_positive_clock_count():
         formal.past(None, Signal(), clocks=0)
 
 
-def test_harness_needs_a_component():
-    with pytest.raises(TypeError) as exc:
-        formal.harness("and_mul")
-    assert str(exc.value) == "component must be a neurogate Component, not 'and_mul'"
+@pytest.mark.parametrize("function", [formal.harness, formal.check])
+def test_a_check_needs_a_component(function):
+    with pytest.raises(
+        TypeError, match=exact("component must be a neurogate Component, not 'and_mul'")
+    ):
+        function("and_mul")
+
+
+@needs_tools
+def test_a_check_that_takes_too_long_stops_with_its_solver(tmp_path):
+    # the 16-bit lif takes tens of seconds for 20 cycles
+    start = time.perf_counter()
+    result = formal.check(ng.component("lif"), depth=20, workdir=tmp_path, timeout=1)
+    assert time.perf_counter() - start < 10
+    assert result.status == "error"
+    assert result.log.endswith("    stopped after 1 s (timeout)")
 
 
 @needs_tools
 def test_a_tool_failure_is_an_error_with_the_log(monkeypatch, tmp_path):
     broken = formal._sby_file(4).replace("smtbmc --keep-going z3", "smtbmc --no-such-option z3")
-    monkeypatch.setattr(formal, "_sby_file", lambda depth: broken)
+    monkeypatch.setattr(formal, "_sby_file", lambda depth, timeout: broken)
     result = formal.check(ng.component("and_mul"), depth=4, workdir=tmp_path)
     assert result.status == "error"
     assert result.properties == ()

