@@ -168,6 +168,21 @@ class Counter(ng.NeuronKernel):
         return {"v": Mux(v >= 10, 0, v)}, v >= 10
 
 
+class Pipelined(Counter):
+    """The same update with two pipeline cuts: the core takes two more cycles a neuron."""
+
+    name = "test_formal_pipelined"
+
+    @property
+    def pipeline_stages(self):
+        return 2
+
+    def update_hdl(self, m, state, inputs):
+        live = self.stage(m, {"v": state["v"] + inputs["current"]})
+        live = self.stage(m, {"v": live["v"], "spike": live["v"] >= 10})
+        return {"v": Mux(live["spike"], 0, live["v"])}, live["spike"]
+
+
 class _LateSpike(ParallelNeuronGateware):
     """A parallel wrapper with one register too many on the spike."""
 
@@ -187,8 +202,9 @@ class LateSpike(Counter):
 
 
 @needs_tools
-def test_neuron_kernels_equal_the_core():
-    result = formal.check(Counter(), depth=14)
+@pytest.mark.parametrize("kernel", [Counter, Pipelined])
+def test_neuron_kernels_equal_the_core(kernel):
+    result = formal.check(kernel(), depth=16)
     assert result.status == "passed", result.report()
     assert list(_statuses(result)) == ["same_as_core:spike", "same_as_core:v"]
 
