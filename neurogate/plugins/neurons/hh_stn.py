@@ -76,19 +76,22 @@ Every intermediate fits int64 (the widest is ``DTEPS * (...)`` below ``2**60``).
 is the same arithmetic (Amaranth widens every sum and product; sums are regrouped, which does
 not change an exact integer).
 
-**Pipeline.** The gateware update is written in ``LEVELS = 8`` levels, each at most one
-variable multiply deep after the one before: (0) table addresses, ``n20**2``, ``i_l``, the
-``ca`` products and ``q20 (v - E_h)``; (1) table interpolation, ``n4``, the AHP factor,
-``i_h``; (2) the gates' new values and the products of ``m3``, ``a3``, ``s2``, ``n4`` and the
-AHP factor; (3) ``I_Ca``, ``I_K``, ``I_AHP`` and two more factors; (4) ``I_Na`` and the sum
-of five currents; (5) ``I_T``; (6) the total current and the calcium drive; (7) the products by
-``dt``; then saturation and the spike. ``stages`` (0..8, default 8) is the number of pipeline
-cuts the time-multiplexed core makes between levels (:meth:`NeuronKernel.stage
-<neurogate.core.neuron.NeuronKernel.stage>`): the first after level 0, where the tables are
-read (a synchronous ROM read: block RAM), the others spread evenly (:meth:`HHSTN.cuts`). The
-core then takes ``stages`` more cycles per timestep and runs at a much higher clock (see
-benchmarks/README.md). The parallel wrapper ignores the cuts: one combinational step per
-clock, the tables ROMs in LUTs. ``stages`` does not change the model.
+**Pipeline.** The gateware update is written in ``LEVELS = 8`` levels and a last step, each at
+most one multiply of registered values deep or a few adds and a clip (on the ECP5 a wide
+product is several MULT18X18D and the adders of their partial products, with a long route to
+and from the multiplier blocks): (0) table addresses, ``v - E`` for each reversal potential,
+``n20**2``, the ``ca`` products; (1) the interpolation products, ``n4``, ``I_L`` and the factor
+of ``I_h``; (2) the interpolated columns, the AHP factor, ``I_h``; (3) ``x_inf - x`` and the
+factors of ``I_Na``, ``I_T``, ``I_Ca``, ``I_K``, ``I_AHP``; (4) the gate steps, ``I_Ca``,
+``I_K``, ``I_AHP``; (5) the new gates, ``I_Na`` and the sum of five currents; (6) ``I_T``, the
+whole current and the calcium drive; (7) the products by ``dt``; then saturation and the spike.
+``stages`` (0..8, default 8) is the number of pipeline cuts the time-multiplexed core makes
+after levels (:meth:`NeuronKernel.stage <neurogate.core.neuron.NeuronKernel.stage>`): the first
+after level 0, across which the tables are read (a synchronous ROM read: block RAM), the others
+spread evenly (:meth:`HHSTN.cuts`). The core then takes ``stages`` more cycles per timestep and
+runs at a much higher clock (see benchmarks/README.md). The parallel wrapper ignores the cuts:
+one combinational step per clock, the tables ROMs in LUTs. ``stages`` does not change the
+model.
 
 Reset: ``v = -65 mV``, each gate at its ``x_inf(-65 mV)`` (from the table), ``ca = 0.1``.
 
@@ -395,11 +398,11 @@ class HHSTN(NeuronKernel):
         def cut(live, tables=None):
             return self.stage(m, live, tables, cut=next(level) in cuts)
 
-        def keep(x, *keys):
-            return {key: x[key] for key in keys}
-
-        # level 0: table addresses; products of the state alone
-        v, n, r, q, ca = (state[k] for k in ("v", "n", "r", "q", "ca"))
+        # Each level is at most one multiply (products of registers), or adds and a clip: a
+        # value that is not needed any more is passed on all the same (synthesis removes the
+        # register that nothing reads).
+        # level 0: table addresses; the differences v - E; products of the state
+        v, n, r, ca = (state[k] for k in ("v", "n", "r", "ca"))
         shift = FV - self.lut_bits
         vc = _clip(v, V_LO << FV, (V_HI << FV) - 1)
         vidx = _shr(vc, shift) - (V_LO << self.lut_bits)
@@ -417,87 +420,79 @@ class HHSTN(NeuronKernel):
                 **state,
                 "i_app": inputs["i_app"],
                 "frac": vc[:shift],
+                **{f"dv_{e}": v - c[f"e_{e}"] for e in ("l", "h", "k", "na", "ca")},
                 "n2": _shr(n20 * n20, FT),
-                "i_l": _cmul(c["g_l"], v - c["e_l"], FV),
                 "ca_k": _cmul(c["k1inv"], _shr(ca, 8), FT),
                 "kca": _cmul(c["k_ca"], ca, FG),
-                "f_h": _shr(_shr(q, 8) * (v - c["e_h"]), FT),
             },
             tables,
         )
-        # level 1: interpolation; n**4, the AHP factor, I_h
-        base = ("v", "ca", "armed", "i_app", "i_l", "kca")
-        col = {key: x[key] + _shr(x[f"d{key}"] * x["frac"], shift) for key in V_COLUMNS}
+        # level 1: the interpolation products; n**4, the factor of I_h, I_L
         x = cut(
             {
-                **keep(x, *base, *GATES, "b2"),
-                **col,
+                **x,
+                **{f"prod_{key}": x[f"d{key}"] * x["frac"] for key in V_COLUMNS},
                 "n4": _shr(x["n2"] * x["n2"], FT),
+                "f_h": _shr(_shr(x["q"], 8) * x["dv_h"], FT),
+                "i_l": _cmul(c["g_l"], x["dv_l"], FV),
+            }
+        )
+        # level 2: the interpolated columns; the AHP factor, I_h
+        x = cut(
+            {
+                **x,
+                **{key: x[key] + _shr(x[f"prod_{key}"], shift) for key in V_COLUMNS},
                 "f_ahp": _shr(x["ca_k"] * x["ahp"], FT),
                 "i_h": _cmul(c["g_h"], x["f_h"], FV),
             }
         )
-        # level 2: gates done; the factors of I_Na, I_T, I_Ca, I_K, I_AHP times (v - E)
-        v = x["v"]
-        gates = {}
-        for g in GATES:
-            delta = _shr(x[f"{g}_k"] * (_signed(x[f"{g}_inf"]) - x[g]), FG)
-            gates[f"{g}_next"] = _clip(x[g] + delta, 0, 1 << FG)
-        base = (*base, "i_h", *gates)
+        # level 3: x_inf - x for the gates; the factors of the currents times (v - E)
         x = cut(
             {
-                **keep({**x, **gates}, *base),
-                "r20": _shr(x["r"], 8),
+                **x,
+                **{f"{g}_diff": _signed(x[f"{g}_inf"]) - x[g] for g in GATES},
                 "f_na": _shr(x["m3"] * _shr(x["h"], 8), FT),
                 "a3b2": _shr(x["a3"] * x["b2"], FT),
-                "f_ca": _shr(x["s2"] * (v - c["e_ca"]), FT),
-                "f_k": _shr(x["n4"] * (v - c["e_k"]), FT),
-                "f_ahp": _shr(x["f_ahp"] * (v - c["e_k"]), FT),
+                "f_ca": _shr(x["s2"] * x["dv_ca"], FT),
+                "f_k": _shr(x["n4"] * x["dv_k"], FT),
+                "f_ahp": _shr(x["f_ahp"] * x["dv_k"], FT),
             }
         )
-        # level 3
-        v = x["v"]
+        # level 4: the gates' steps; I_Ca, I_K, I_AHP
         x = cut(
             {
-                **keep(x, *base),
-                "f_na": _shr(x["f_na"] * (v - c["e_na"]), FT),
-                "f_t": _shr(x["a3b2"] * x["r20"], FT),
+                **x,
+                **{f"{g}_delta": _shr(x[f"{g}_k"] * x[f"{g}_diff"], FG) for g in GATES},
+                "f_na": _shr(x["f_na"] * x["dv_na"], FT),
+                "f_t": _shr(x["a3b2"] * _shr(x["r"], 8), FT),
                 "i_ca": _cmul(c["g_ca"], x["f_ca"], FV),
                 "i_k": _cmul(c["g_k"], x["f_k"], FV),
                 "i_ahp": _cmul(c["g_ahp"], x["f_ahp"], FV),
             }
         )
-        # level 4: I_Na; the sum of the currents but I_Na and I_T
-        v = x["v"]
-        base = (*base, "i_ca")
+        # level 5: the gates done; I_Na; the sum of five currents
         x = cut(
             {
-                **keep(x, *base),
+                **x,
+                **{f"{g}_next": _clip(x[g] + x[f"{g}_delta"], 0, 1 << FG) for g in GATES},
                 "i_na": _cmul(c["g_na"], x["f_na"], FV),
-                "f_t": _shr(x["f_t"] * (v - c["e_ca"]), FT),
+                "f_t": _shr(x["f_t"] * x["dv_ca"], FT),
                 "sum": x["i_app"] - x["i_l"] - x["i_k"] - x["i_ca"] - x["i_ahp"] - x["i_h"],
             }
         )
-        # level 5: I_T
+        # level 6: I_T; the whole current, the calcium drive
+        i_t = _cmul(c["g_t"], x["f_t"], FV)
         x = cut(
             {
-                **keep(x, *base),
-                "i_t": _cmul(c["g_t"], x["f_t"], FV),
-                "sum": x["sum"] - x["i_na"],
-            }
-        )
-        # level 6: the whole current; the calcium drive
-        x = cut(
-            {
-                **keep(x, "v", "ca", "armed", *gates),
-                "total": x["sum"] - x["i_t"],
-                "drive": -(x["i_ca"] + x["i_t"]) - x["kca"],
+                **x,
+                "total": x["sum"] - x["i_na"] - i_t,
+                "drive": -(x["i_ca"] + i_t) - x["kca"],
             }
         )
         # level 7: times dt
         x = cut(
             {
-                **keep(x, "v", "ca", "armed", *gates),
+                **x,
                 "dv": _cmul(c["dt"], x["total"], FDT),
                 "dca": _cmul(c["dteps"], x["drive"], FEPS + FV - FG),
             }
