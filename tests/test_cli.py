@@ -202,5 +202,8 @@ def test_verify_design_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("OK: Network('ff': 1 inputs, 1 populations, 1 connections)\n")
     assert "model == pysim on every spike and probed state, 12 timesteps, seed=4" in out
-    assert main(["verify", str(design), "--backends", "model,icarus"]) == 2
-    assert "a design file is verified on model,pysim, not model,icarus" in capsys.readouterr().err
+    assert main(["verify", str(design), "--backends", "model,verilator-bulk"]) == 2
+    assert capsys.readouterr().err == (
+        "neurogate: error: a design file is verified on two or more of "
+        "model,pysim,verilator,icarus, not model,verilator-bulk\n"
+    )

@@ -304,12 +304,3 @@ def test_cli_verify_mismatch_writes_waves(tmp_path, monkeypatch, capsys):
     vcd = tmp_path / "lif-pysim-seed9.vcd"
     assert f"waves: {vcd} (steps 0..15; step 7 is clock cycle 8 after the reset cycle)" in err
     assert "$enddefinitions" in vcd.read_text()
-
-
-def test_cli_verify_vcd_refused_for_design_files(capsys):
-    from neurogate.cli import main
-
-    assert main(["verify", "x.toml", "--vcd", "w"]) == 2
-    assert capsys.readouterr().err == (
-        "neurogate: error: --vcd is for components; a design file is verified without waveforms\n"
-    )

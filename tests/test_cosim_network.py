@@ -10,6 +10,7 @@ simulator compiles once; every spike and probed state value must equal the model
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -163,3 +164,41 @@ def test_sim_run_and_compare_take_cosim_backends(rng_seed, monkeypatch):
     assert got["p"]["v"][:, 0].tolist() == [0, 0, 0, 7, 7, 14]
     net, inputs = _three_layer(np.random.default_rng(rng_seed), steps=6)
     netsim.compare(net, inputs, backends=("model", "pysim", "icarus"), seed=rng_seed)
+
+
+@pytest.mark.slow
+def test_cli_verify_design_on_icarus(capsys):
+    from neurogate.cli import main
+
+    _skip_unless("icarus")
+    design = str(EXAMPLES / "feedforward.toml")
+    argv = ["verify", design, "--backends", "model,pysim,icarus", "--steps", "8", "--seed", "2"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "model == pysim == icarus on every spike and probed state, 8 timesteps, seed=2" in out
+
+
+def test_cli_verify_design_mismatch_writes_waves(tmp_path, monkeypatch, capsys):
+    """A planted fault in the model: the first differing timestep, and pysim's waveform."""
+    from neurogate.cli import main
+    from neurogate.core.network import NetworkModel
+
+    honest = NetworkModel.run
+
+    def planted(self, inputs, steps=None, **kwargs):
+        out = honest(self, inputs, steps, **kwargs)
+        out["hidden"]["spike"][3, 1] ^= True
+        return out
+
+    monkeypatch.setattr(NetworkModel, "run", planted)
+    design = str(EXAMPLES / "feedforward.toml")
+    argv = ["verify", design, "--steps", "20", "--seed", "5", "--vcd", str(tmp_path)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert re.search(
+        r"^MISMATCH: ff: model and pysim differ first at timestep 3, hidden\.spike\[1\]: "
+        r"model=\d, pysim=\d \(seed=5\)$", err, re.MULTILINE
+    )  # fmt: skip
+    vcd = tmp_path / "feedforward-pysim-seed5.vcd"
+    assert f"waves: {vcd} (timesteps 0..11)" in err
+    assert "$enddefinitions" in vcd.read_text()
