@@ -227,7 +227,7 @@ def test_neuron_core_matches_model(model, rng):
 
 
 @pytest.mark.parametrize(
-    ("model", "stages", "n"), [(5, 2, 1), (5, 2, 2), (5, 2, 6), (4, 1, 3), (1, 2, 5)]
+    ("model", "stages", "n"), [(5, 4, 1), (5, 4, 4), (5, 4, 9), (5, 2, 2), (4, 1, 3), (1, 3, 5)]
 )
 def test_pipelined_core_matches_model(model, stages, n, rng, rng_seed):
     # n below, at and above the pipeline; a slow consumer and a 2-entry FIFO: stalls
@@ -248,11 +248,11 @@ def test_pipelined_core_matches_model(model, stages, n, rng, rng_seed):
 def test_stages():
     from amaranth.back import rtlil
 
-    assert ng.component("glif").stages == 2
-    assert NeuronCore(ng.component("glif", model=3), 8).cycles_per_step == 8 + 4 + 2
-    msg = "glif.stages must be an int in 0..2, not 3"
+    assert ng.component("glif").stages == 4
+    assert NeuronCore(ng.component("glif", model=3), 8).cycles_per_step == 8 + 4 + 4
+    msg = "glif.stages must be an int in 0..4, not 5"
     with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
-        ng.component("glif", stages=3)
+        ng.component("glif", stages=5)
 
     def text(kernel):
         return rtlil.convert(kernel.create(), emit_src=False)

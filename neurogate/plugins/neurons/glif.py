@@ -66,14 +66,15 @@ fixed-point image overflows its format is an error naming the parameter.
 Reset: ``U = 0`` (``V_m = E_L``), ``th_s = th_v = 0``, ``ASC_k = asc_init_k``, ``refr = 0``.
 Outputs are registered (latency 1).
 
-**Pipeline.** Model and gateware share one update function, written in ``LEVELS = 2`` levels of
-constant products: (0) the products of the state (``P33 U``, the ASC decays and means, the
-threshold decays, ``c_U U``, the reset fraction); (1) the products of those (``P30 J``,
-``c_J J``, the ASC and ``th_s`` jumps); then the sums, saturations, the spike and its resets.
-``stages`` (0..2, default 2) is the number of pipeline cuts the time-multiplexed core makes
-between the levels (:meth:`NeuronKernel.stage <neurogate.core.neuron.NeuronKernel.stage>`): it
-takes ``stages`` more cycles per timestep at a higher clock. The parallel wrapper ignores the
-cuts; ``stages`` does not change the model.
+**Pipeline.** Model and gateware share one update function, written in ``LEVELS = 4`` levels
+and a last step: (0) the products of the state (``P33 U``, the ASC decays and means, the
+threshold decays, ``c_U U``, the reset fraction); (1) ``J``, the ASC and ``th_s`` jumps; (2)
+``P30 J`` and ``c_J J``; (3) the new potential before the spike and the threshold's parts, each
+saturated; then the spike, its resets and the refractory hold. ``stages`` (0..4, default 4) is
+the number of pipeline cuts the time-multiplexed core makes between the levels
+(:meth:`NeuronKernel.stage <neurogate.core.neuron.NeuronKernel.stage>`): it takes ``stages``
+more cycles per timestep at a higher clock. The parallel wrapper ignores the cuts; ``stages``
+does not change the model.
 
 >>> import neurogate as ng
 >>> neuron = ng.component("glif", model=3)
@@ -108,7 +109,7 @@ COEF_BITS = 20
 V_FMT = FixedFormat(32, V_FRAC, signed=True)
 A_FMT = FixedFormat(36, A_FRAC, signed=True)
 #: Candidate pipeline cuts of the gateware update (``stages``), see the module docstring.
-LEVELS = 2
+LEVELS = 4
 
 #: ``model: (spike_dependent_threshold, after_spike_currents, adapting_threshold)``.
 MECHANISMS = {
@@ -385,62 +386,68 @@ class GLIF(NeuronKernel):
 
     def _step(self, state, inputs, where, fit_v, fit_a, cut=dict):
         """The update on NumPy arrays or Amaranth values: ``where(cond, a, b)`` selects;
-        ``cut(live)`` is a pipeline cut point (:meth:`update_hdl`; a copy for NumPy)."""
+        ``cut(live)`` is a pipeline cut point (:meth:`update_hdl`; a copy for NumPy). A value
+        not needed any more is passed on all the same (synthesis drops an unread register)."""
         r, asc, a = self.mechanisms
         k = self._k
         u = state["v"]
-        hold = self.refractory_steps  # the refractory hold needs the old state at the end
         # level 0: the products of the state
-        live = {f"old_{key}": value for key, value in state.items()} if hold else {}
-        live["j"] = inputs["i_in"] << (A_FRAC - I_FRAC)
-        live["u33"] = k["P33"].apply(u)
+        x = {f"old_{key}": value for key, value in state.items()}
+        x["j"] = inputs["i_in"] << (A_FRAC - I_FRAC)
+        x["u33"] = k["P33"].apply(u)
         if asc:
             for i in range(2):
-                x = state[f"asc{i}"]
-                live[f"stable{i}"] = k[f"asc{i}_stable"].apply(x)
-                live[f"asc{i}"] = k[f"asc{i}_decay"].apply(x)
+                x[f"stable{i}"] = k[f"asc{i}_stable"].apply(state[f"asc{i}"])
+                x[f"asc{i}"] = k[f"asc{i}_decay"].apply(state[f"asc{i}"])
         if r:
-            live["th_s"] = k["th_s_decay"].apply(state["th_s"])
-            live["reset"] = k["reset_fraction"].apply(u)
+            x["th_s"] = k["th_s_decay"].apply(state["th_s"])
+            x["reset"] = k["reset_fraction"].apply(u)
         if a:
-            live["th_v"] = k["th_v_decay"].apply(state["th_v"]) + k["th_v_U"].apply(u)
-        x = cut(live)
-        # level 1: the products of level 0's values
-        live = {key: value for key, value in x.items() if key.startswith("old_")}
-        j = x["j"]
+            x["th_v_d"] = k["th_v_decay"].apply(state["th_v"])
+            x["th_v_u"] = k["th_v_U"].apply(u)
+        x = cut(x)
+        # level 1: J; the after-spike jumps; the sum of the threshold's decay terms
+        x = {**x}
         if asc:
-            j = j + x["stable0"] + x["stable1"]
+            x["j"] = x["j"] + x["stable0"] + x["stable1"]
             for i in range(2):
-                live[f"asc{i}"] = x[f"asc{i}"]
-                live[f"jump{i}"] = k[f"asc{i}_amp"][1] + k[f"asc{i}_ref"].apply(x[f"asc{i}"])
-        live["u33"], live["u30"] = x["u33"], k["P30"].apply(j)
+                x[f"jump{i}"] = k[f"asc{i}_amp"][1] + k[f"asc{i}_ref"].apply(x[f"asc{i}"])
         if r:
-            live["th_s"], live["reset"] = x["th_s"], x["reset"]
-            live["th_s_jump"] = k["th_s_ref"].apply(x["th_s"]) + k["th_spike_add"][1]
+            x["th_s_jump"] = k["th_s_ref"].apply(x["th_s"]) + k["th_spike_add"][1]
         if a:
-            live["th_v"] = fit_v(x["th_v"] + k["th_v_J"].apply(j))
-        x = cut(live)
-        # level 2: the new potential, the threshold, the spike and its resets
+            x["th_v"] = x["th_v_d"] + x["th_v_u"]
+        x = cut(x)
+        # level 2: the products of J
+        x = {**x, "u30": k["P30"].apply(x["j"])}
+        if a:
+            x["th_v_j"] = k["th_v_J"].apply(x["j"])
+        x = cut(x)
+        # level 3: the new potential before the spike, the threshold's parts
+        x = {**x, "u1": fit_v(x["u33"] + x["u30"]), "threshold": k["th_inf"][1]}
+        if r:
+            x["reset"] = fit_v(x["reset"] + k["reset_add"][1])
+            x["threshold"] = x["threshold"] + x["th_s"]
+        if a:
+            x["th_v"] = fit_v(x["th_v"] + x["th_v_j"])
+        x = cut(x)
+        # level 4: the spike and its resets, the refractory hold
         new = {}
-        u1 = fit_v(x["u33"] + x["u30"])
-        threshold = k["th_inf"][1]
-        if r:
-            new["th_s"] = x["th_s"]
-            threshold = threshold + new["th_s"]
+        threshold = x["threshold"]
         if a:
             new["th_v"] = x["th_v"]
-            threshold = threshold + new["th_v"]
+            threshold = threshold + x["th_v"]
+        u1 = x["u1"]
         spike = u1 > threshold
         if r:
-            reset = fit_v(x["reset"] + k["reset_add"][1])
-            new["th_s"] = fit_v(where(spike, x["th_s_jump"], new["th_s"]))
+            new["th_s"] = fit_v(where(spike, x["th_s_jump"], x["th_s"]))
+            reset = x["reset"]
         else:
             reset = k["V_reset"][1]
         new["v"] = where(spike, reset, u1)
         if asc:
             for i in range(2):
                 new[f"asc{i}"] = fit_a(where(spike, x[f"jump{i}"], x[f"asc{i}"]))
-        if hold:
+        if self.refractory_steps:
             refr = x["old_refr"]
             busy = refr != 0
             spike = spike & ~busy
