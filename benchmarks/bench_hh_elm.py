@@ -145,8 +145,8 @@ def one_pass(label, make, workdir: Path, arch: str, seeds: int, freq: float):
 
 def elm_builds(memory: str, core: int) -> dict:
     """Return the ``elm`` builds of ``synth``, ``{label: make}``: one parallel neuron and
-    :class:`ELMGateware` (one MAC) for the default weights and two random networks, and a core
-    of up to ``core`` default neurons."""
+    :class:`ELMGateware` (one MAC) for the default weights and two random networks, and cores
+    of up to ``core`` default neurons without and with pipeline cuts."""
     from neurogate.plugins.neurons.elm import ELMNeuron, random_weights
 
     builds = {}
@@ -161,8 +161,9 @@ def elm_builds(memory: str, core: int) -> dict:
             builds[f"elm one parallel neuron, {text}"] = neuron.create
         builds[f"elm one MAC (ELMGateware), {text}"] = neuron.create_mac
     n = min(core, NeuronCore.max_neurons(ELMNeuron(), memory))
-    if n:
-        builds[f"elm core of {n}, default weights"] = NeuronCore(ELMNeuron(), n, memory).create
+    for stages in (0, 3) if n else ():
+        cell = NeuronCore(ELMNeuron(stages=stages), n, memory)
+        builds[f"elm core of {n}, default weights, stages={stages}"] = cell.create
     return builds
 
 
