@@ -92,8 +92,9 @@ contract, bit-true to the same model:
   :attr:`ELMGateware.cycles_per_step` cycles (the number of nonzero products plus one per
   empty dot product: ``d_in + n_b + 2 d_m + d_h (n_b + d_m) + d_m d_h + d_out d_m`` with no
   zero weight) and about the area of one multiplier, one accumulator, the operand registers
-  (and their multiplexer) and a program ROM (a synchronous read: block RAM once it is large). It is not a registered
-  component (it is a sequencer with ``start`` / ``busy`` / ``done``, not one step per clock).
+  (and their multiplexer) and a program ROM (a synchronous read: block RAM once it is large),
+  whatever the network's size. It is not a registered component (it is a sequencer with
+  ``start`` / ``busy`` / ``done``, not one step per clock).
 
 Use the parallel neuron (or a core of them) when the network is small (tens of products) or
 throughput matters; use :class:`ELMGateware` when one large network (hundreds of products:
