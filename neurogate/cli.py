@@ -352,7 +352,7 @@ def _verify_formal(args) -> int:
     if result.status in ("passed", "no properties"):
         print(result.report())
         return 0
-    print(result.report(), file=sys.stderr)
+    print(result.report(), file=sys.stderr)  # failed, vacuous or a tool's error
     return 1
 
 

@@ -47,7 +47,7 @@ def test_sc_gates_equal_their_truth_tables(name, params, depth, tmp_path):
     result = formal.check(ng.component(name, **params), depth=depth, workdir=tmp_path)
     assert result.status == "passed", result.report()
     assert _statuses(result) == {"truth_table": ("passed", None)}
-    assert (tmp_path / "check.sby").read_text().startswith("[options]\nmode bmc\ndepth ")
+    assert (tmp_path / "check.sby").read_text().startswith("[tasks]\nbmc\ncover\n")
 
 
 @needs_tools
@@ -79,6 +79,34 @@ def test_lif_bounds_update_and_core_equivalence(params):
     expected += ["refr_bound"] if lif.refractory else []
     expected += [f"update:{k}" for k in ("v", "spike", "refr") if k in fields]
     assert list(_statuses(result)) == expected
+
+
+@needs_tools
+def test_a_property_never_checked_within_the_depth_is_vacuous(tmp_path, capsys):
+    # a registered gate's output shows in cycle 2: with 2 cycles, cycles 0 and 1, its
+    # truth table is never compared
+    result = formal.check(ng.component("and_mul"), depth=2, workdir=tmp_path)
+    assert result.status == "vacuous"
+    assert not result.passed
+    (prop,) = result.properties
+    assert (prop.name, prop.status, prop.cycle) == ("truth_table", "vacuous", None)
+    assert result.report().splitlines()[2] == f"    files: {tmp_path}"
+    assert result.report().splitlines()[3] == (
+        f"  VACUOUS  truth_table  ({prop.location}): never checked, its condition is false in "
+        "all 2 cycles (check a greater depth)"
+    )
+    assert main(["verify", "and_mul", "--formal", "--depth", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("VACUOUS: and_mul(registered=True)\n")
+    shutil.rmtree(_kept_folder(err))  # kept, as for a failure
+
+
+def _kept_folder(report: str) -> Path:
+    """The temporary folder a report names (``files: ...``), checked to be one."""
+    folder = Path(report.split("    files: ", 1)[1].split("\n", 1)[0])
+    assert folder.name.startswith("neurogate-formal-")
+    assert (folder / "check.sby").is_file()
+    return folder
 
 
 BUILTINS = ng.get_plugin_manager(autoload=False).components()
@@ -123,7 +151,7 @@ def test_a_wrong_property_fails_with_the_cycle_and_a_waveform(tmp_path):
     assert prop.location.startswith("binary_gate.py:")
     assert prop.trace.is_file()
     assert prop.trace.suffix == ".vcd"
-    assert prop.trace.is_relative_to(tmp_path)
+    assert prop.trace.is_relative_to(tmp_path / "check_bmc")
     assert result.counterexample == prop
     text = result.report()
     assert text.startswith("FAILED: test_wrong_table(registered=True)\n")
@@ -356,8 +384,8 @@ def test_cli_verify_formal_fails_with_exit_status_1(monkeypatch, capsys):
     # the temporary folder is kept for the waveform: remove it
     trace = Path(captured.err.rsplit("counterexample: ", 1)[1].strip())
     assert trace.is_file()
-    folder = next(p for p in trace.parents if p.name.startswith("neurogate-formal-"))
-    shutil.rmtree(folder)
+    assert trace.is_relative_to(_kept_folder(captured.err))
+    shutil.rmtree(_kept_folder(captured.err))
 
 
 def test_cli_verify_formal_without_properties(capsys):

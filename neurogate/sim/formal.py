@@ -18,7 +18,10 @@ The harness:
 * every input port (every member that flows into the component, stream ``valid`` and
   ``payload`` or ``ready`` included) is a free value that may change in every cycle, as any
   input sequence may;
-* the assertions are checked in every cycle ``0 .. depth - 1``.
+* the assertions are checked in every cycle ``0 .. depth - 1``; a second, cheaper search (cover
+  mode) finds whether each assertion's condition (the ``m.If`` it sits in) holds in some cycle
+  of the bound, so that an assertion that was never checked is reported as **vacuous**, not as
+  passed.
 
 A property that holds for ``depth`` cycles from reset is not proved for longer runs: the check
 is bounded. It is exhaustive within its bound, which random simulation is not.
@@ -181,7 +184,9 @@ class PropertyResult:
     name : str
         The assertion's message (``Assert(test, "name")``), or its source location.
     status : str
-        ``"passed"`` (holds in every cycle of the bound) or ``"failed"``.
+        ``"passed"`` (holds in every cycle of the bound), ``"failed"``, or ``"vacuous"``:
+        it holds, but only because its condition (the ``m.If`` around the ``Assert``) is
+        false in every cycle of the bound, so nothing was checked; a greater depth may help.
     cycle : int or None
         The clock cycle of the counterexample in which it fails (0: the reset cycle, so step
         ``t`` of the inputs runs in cycle ``t + 1``).
@@ -207,8 +212,9 @@ class FormalResult:
     component : Component
         What was checked.
     status : str
-        ``"passed"``, ``"failed"``, ``"error"`` (a tool failed: see ``log``) or
-        ``"no properties"`` (nothing to check; the tools did not run).
+        ``"passed"``, ``"failed"`` (some property), ``"vacuous"`` (none failed, but some
+        was never checked), ``"error"`` (a tool failed: see ``log``) or ``"no properties"``
+        (nothing to check; the tools did not run).
     depth : int
         Cycles checked, the reset cycle included.
     properties : tuple of PropertyResult
@@ -236,7 +242,7 @@ class FormalResult:
 
     @property
     def passed(self) -> bool:
-        """Whether every property held (``False`` also for errors and for no properties)."""
+        """Whether every property was checked and held (``False`` for all other statuses)."""
         return self.status == "passed"
 
     @property
@@ -256,26 +262,30 @@ class FormalResult:
         for prop in self.properties:
             if prop.status == "passed":
                 lines.append(f"  PASS  {prop.name}  (holds for {self.depth} cycles)")
+            elif prop.status == "vacuous":
+                lines.append(
+                    f"  VACUOUS  {prop.name}  ({prop.location}): never checked, its condition "
+                    f"is false in all {self.depth} cycles (check a greater depth)"
+                )
             else:
                 lines.append(
                     f"  FAIL  {prop.name}  at cycle {prop.cycle} ({prop.location}); "
                     f"counterexample: {prop.trace}"
                 )
-        head = {
-            "passed": "OK",
-            "failed": "FAILED",
-            "error": "ERROR",
-        }[self.status]
+        head = {"passed": "OK", "failed": "FAILED", "vacuous": "VACUOUS", "error": "ERROR"}
+        head = head[self.status]
         summary = f"{head}: {comp!r}\n    bounded model check, {self.depth} cycles from reset"
         summary += f" ({self.seconds:.1f} s)"
+        if self.workdir is not None:
+            summary += f"\n    files: {self.workdir}"
         if self.status == "error":
             return f"{summary}\n    SymbiYosys failed; the end of its log:\n{self.log}"
         return "\n".join([summary, *lines])
 
 
 # -- running SymbiYosys -------------------------------------------------------------------------
-def _asserts(text: str) -> dict[str, tuple[str, str]]:
-    """Return ``{cell id: (name, file:line)}`` for each assertion of the RTLIL module ``top``."""
+def _asserts(text: str) -> dict[str, tuple[str, str, str]]:
+    """Return ``{cell id: (name, file:line, src)}`` for each assertion of the module ``top``."""
     found, module, src, cell = {}, None, "", None
     for line in text.splitlines():
         words = line.split(maxsplit=2)
@@ -296,29 +306,44 @@ def _asserts(text: str) -> dict[str, tuple[str, str]]:
                 file, _, number = cell["src"].rpartition(":")
                 location = f"{Path(file).name}:{number}"
                 message = cell.get("\\FORMAT", '""')[1:-1]
-                found[cell["id"]] = (message or location, location)
+                found[cell["id"]] = (message or location, location, cell["src"])
             cell = None
     return found
 
 
 _FAILED = re.compile(r"failed assertion \S*?check_(?P<id>\d+) at (?P<src>.*?) step (?P<step>\d+)")
 _TRACE = re.compile(r"counterexample trace: (?P<path>\S+)")
+_COVER = re.compile(
+    r"(?P<reach>Reached|Unreached) cover statement (?:in step \d+ )?at \S+: (?P<src>.*?) \("
+)
+_DONE = re.compile(r"\[check_(?P<task>bmc|cover)\] DONE \((?P<status>[A-Z]+)")
 
 
 def _sby_file(depth: int, timeout: float | None = None) -> str:
+    """Two tasks: ``bmc`` checks the assertions; ``cover`` asks whether each assertion's
+    enable condition holds in some cycle of the bound (one that never does passes vacuously).
+    """
     limit = "" if timeout is None else f"timeout {max(1, math.ceil(timeout))}\n"
     return f"""\
+[tasks]
+bmc
+cover
+
 [options]
-mode bmc
+bmc: mode bmc
+cover: mode cover
 depth {depth}
 {limit}
 [engines]
-smtbmc --keep-going z3
+bmc: smtbmc --keep-going z3
+cover: smtbmc z3
 
 [script]
 read_rtlil top.il
 prep -top top
 flatten
+cover: chformal -assert -coverenable
+cover: chformal -assert -remove
 
 [files]
 top.il
@@ -363,8 +388,9 @@ def check(
     Returns
     -------
     FormalResult
-        Passed, failed (with each failing property, its cycle and its VCD trace), an error (the
-        end of the log) or ``"no properties"``.
+        Passed, failed (with each failing property, its cycle and its VCD trace), vacuous
+        (a property's condition never held, so it was not checked), an error (the end of the
+        log) or ``"no properties"``.
 
     Raises
     ------
@@ -418,29 +444,40 @@ def check(
         out += f"\nstopped after {timeout:g} s (timeout)"
     seconds = time.perf_counter() - start
     failed: dict[str, PropertyResult] = {}
+    done, reached, unreached = {}, set(), set()
     trace = None
     for line in out.splitlines():
         if found := _TRACE.search(line):
             trace = folder / found["path"]
         elif found := _FAILED.search(line):
-            name, loc = asserts.get(found["id"], (found["src"], found["src"]))
+            name, loc, _ = asserts.get(found["id"], (found["src"], found["src"], ""))
             if name not in failed:
                 failed[name] = PropertyResult(name, "failed", int(found["step"]), loc, trace)
-    status = "error"
-    if not timed_out and "DONE (PASS" in out:
-        status = "passed"
-    elif not timed_out and "DONE (FAIL" in out and failed:
+        elif found := _COVER.search(line):
+            (reached if found["reach"] == "Reached" else unreached).add(found["src"])
+        elif found := _DONE.search(line):
+            done[found["task"]] = found["status"]
+    ok = not timed_out and done.get("cover") in ("PASS", "FAIL")
+    if ok and done.get("bmc") == "FAIL" and failed:
         status = "failed"
-    if status == "error":
+    elif ok and done.get("bmc") == "PASS":
+        status = "passed"
+    else:
         tail = "\n".join("    " + line for line in out.rstrip().splitlines()[-LOG_TAIL:])
         return FormalResult(component, "error", depth, (), folder, tail, seconds)
-    locations = {}
-    for name, location in asserts.values():
-        locations.setdefault(name, location)
-    results = [
-        failed.get(name) or PropertyResult(name, "passed", None, location)
-        for name, location in locations.items()
-    ]
+    properties: dict[str, tuple[str, bool]] = {}  # name: (location, vacuous)
+    for name, location, src in asserts.values():
+        vacuous = src in unreached and src not in reached
+        before = properties.get(name, (location, True))
+        properties[name] = (before[0], before[1] and vacuous)
+    results = []
+    for name, (location, vacuous) in properties.items():
+        if name in failed:
+            results.append(failed[name])
+        else:
+            results.append(PropertyResult(name, "vacuous" if vacuous else "passed", None, location))
+    if status == "passed" and any(r.status == "vacuous" for r in results):
+        status = "vacuous"
     if temporary and status == "passed":
         shutil.rmtree(folder, ignore_errors=True)
         folder = None
