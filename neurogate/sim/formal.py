@@ -221,11 +221,14 @@ class FormalResult:
         One per asserted property, in the order they were declared.
     workdir : pathlib.Path or None
         The check's folder: ``top.il`` (the harness), ``check.sby`` and SymbiYosys's
-        ``check/`` (logs, model, traces); ``None`` when a temporary one was removed.
+        ``check_bmc/`` (logs, model, ``engine_0/trace*.vcd``) and ``check_cover/`` (the
+        vacuity search); ``None`` when a temporary one was removed.
     log : str
         The last lines of the log when ``status == "error"``.
     seconds : float
         Wall-clock time of the check.
+    failures : tuple of PropertyResult
+        The failed properties.
     """
 
     component: Component
