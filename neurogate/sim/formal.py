@@ -386,7 +386,8 @@ def check(
         Folder for SymbiYosys's files (created if missing). By default a new temporary folder,
         removed when the check passes and kept (for the traces) when it does not.
     timeout : float, optional
-        Seconds before the check is stopped and reported as an error.
+        Seconds each of the two searches (the check and the vacuity search) may take before
+        the check is stopped and reported as an error.
 
     Returns
     -------
@@ -434,15 +435,16 @@ def check(
         text=True,
         start_new_session=True,
     )
-    # SymbiYosys stops its programs at its own timeout; this one is for SymbiYosys itself
+    # SymbiYosys stops each task at its own timeout; this one is for SymbiYosys itself
+    killed = False
     try:
-        out, _ = proc.communicate(timeout=None if timeout is None else timeout + 30)
+        out, _ = proc.communicate(timeout=None if timeout is None else 2 * timeout + 30)
     except subprocess.TimeoutExpired:
-        out = _stop(proc)
+        out, killed = _stop(proc), True
     except BaseException:  # KeyboardInterrupt: leave no solver running
         _stop(proc)
         raise
-    timed_out = "Reached TIMEOUT" in out or proc.returncode < 0
+    timed_out = killed or "Reached TIMEOUT" in out
     if timed_out:
         out += f"\nstopped after {timeout:g} s (timeout)"
     seconds = time.perf_counter() - start
