@@ -7,9 +7,10 @@ Four backends with the same contract as ``pysim`` (see :mod:`neurogate.sim.backe
     (:mod:`neurogate.sim._cocotb_tb`): set the inputs after the falling edge, sample the outputs
     before the rising edge, exactly as the ``pysim`` testbench does.
 ``verilator-bulk``, ``icarus-bulk``
-    no Python in the loop: a generated Verilog testbench reads the stimulus from a file
-    (``$fscanf``, one line per cycle), generates the clock itself and writes every cycle's
-    outputs to a file (``$fwrite``), so long random runs go at the simulator's own speed.
+    no Python in the loop: the whole stimulus goes to the simulator in a file and every
+    cycle's outputs come back in one, so long random runs go at the simulator's own speed.
+    Verilator's model is driven by a small C++ main (raw bytes in and out, the clock stepped in
+    C++); Icarus runs a generated Verilog testbench (``$fscanf``/``$fwrite`` of hex lines).
 
 All of them simulate ``n`` instances side by side: the inputs of every instance are packed into
 one ``stim`` bus and the outputs into one ``resp`` bus of a generated top module ``ng_top``
@@ -285,71 +286,79 @@ def _nbytes(width: int) -> int:
     return max(1, (width + 7) // 8)
 
 
-#: Fields at most this wide move through 64-bit words (a value and its bit offset in a byte
-#: fit); wider ones bit by bit.
-_WORD_FIELD = 57
-
-
-def _field_bytes(f: _Field) -> tuple[np.ndarray, np.ndarray]:
-    """First byte and bit offset in it of each instance of ``f``."""
+def _field_words(f: _Field) -> tuple[np.ndarray, np.ndarray]:
+    """First 64-bit word and bit offset in it of each instance of ``f``."""
+    if f.width > 64:
+        raise ValueError(f"port {f.port!r} is {f.width} bits wide; co-simulation takes <= 64")
     starts = f.offset + np.arange(f.n, dtype=np.int64) * f.width
-    return starts >> 3, (starts & 7).astype(np.uint64)
+    return starts >> 6, (starts & 63).astype(np.uint64)
+
+
+def _mask(width: int) -> np.uint64:
+    return np.uint64((1 << width) - 1)
 
 
 def _pack(fields, width, arrays, cycles, rows=slice(None)) -> np.ndarray:
     """Pack ``arrays[(dut, port)]`` (``(T, n)`` ints) into ``(cycles, nbytes)`` bus bytes.
 
-    Steps past a component's stimulus are zero. A field up to 57 bits wide is shifted into
-    place in a 64-bit word per value and ORed into the 8 bytes it spans, instances far enough
-    apart to never share a byte at a time (so the cost is 8 bytes per value, not per bit).
+    Steps past a component's stimulus are zero. The bus is built as little-endian 64-bit
+    words: each value is shifted into its word and the next (instances far enough apart to
+    never share a word are ORed in at once), so the cost is a few word operations per value.
     """
     nb = _nbytes(width)
     start, stop, _ = rows.indices(cycles)
     count = stop - start
-    out = np.zeros((count, nb + 8), dtype=np.uint8)  # 8 bytes of slack for the last word
+    words = np.zeros((count, (nb + 7) // 8 + 1), dtype=np.uint64)  # one word of slack
     for f in fields:
+        first, shift = _field_words(f)
         values = np.asarray(arrays[(f.dut, f.port)])
         block = np.zeros((count, f.n), dtype=np.uint64)
         have = max(0, min(stop, values.shape[0]) - start)
         if have:
             block[:have] = values[start : start + have].astype(np.int64).view(np.uint64)
-        if f.width > _WORD_FIELD:
-            shifts = np.arange(f.width, dtype=np.uint64)
-            fbits = ((block[:, :, None] >> shifts) & np.uint64(1)).astype(np.uint8)
-            bits = np.unpackbits(out, axis=1, bitorder="little")
-            bits[:, f.offset : f.offset + f.n * f.width] = fbits.reshape(count, -1)
-            out = np.packbits(bits, axis=1, bitorder="little")
-            continue
-        first, shift = _field_bytes(f)
-        block &= np.uint64((1 << f.width) - 1)
-        block <<= shift
-        spread = block.astype("<u8", copy=False).view(np.uint8).reshape(count, f.n, 8)
-        group = -(-64 // f.width)  # instances this far apart never share a byte
+        block &= _mask(f.width)
+        spill = shift + np.uint64(f.width) > np.uint64(64)  # the value runs into the next word
+        group = -(-64 // f.width)  # instances this far apart never share a word
         for r in range(min(group, f.n)):
-            idx = first[r::group, None] + np.arange(8)
-            out[:, idx] |= spread[:, r::group]
-    return out[:, :nb]
+            part, sh = block[:, r::group], shift[r::group]
+            words[:, first[r::group]] |= part << sh
+            over = spill[r::group]
+            if over.any():
+                cols = first[r::group][over] + 1
+                words[:, cols] |= part[:, over] >> (np.uint64(64) - sh[over])
+    data = words.astype("<u8", copy=False).view(np.uint8)
+    return np.ascontiguousarray(data[:, :nb])
 
 
-def _unpack(fields, data: np.ndarray) -> dict:
-    """The inverse of :func:`_pack`: ``{(dut, port): (cycles, n) int64}`` (sign-extended)."""
+def _unpack(fields, data: np.ndarray, chunk: int = 1 << 13) -> dict:
+    """The inverse of :func:`_pack`: ``{(dut, port): (cycles, n) int64}`` (sign-extended).
+
+    Long runs are unpacked ``chunk`` cycles at a time (the temporaries stay in cache).
+    """
     cycles = data.shape[0]
-    padded = np.zeros((cycles, data.shape[1] + 8), dtype=np.uint8)
-    padded[:, : data.shape[1]] = data
-    bits = None
+    if cycles <= chunk:
+        return _unpack_rows(fields, data)
+    out = {(f.dut, f.port): np.empty((cycles, f.n), dtype=np.int64) for f in fields}
+    for start in range(0, cycles, chunk):
+        part = _unpack_rows(fields, data[start : start + chunk])
+        for key, values in part.items():
+            out[key][start : start + chunk] = values
+    return out
+
+
+def _unpack_rows(fields, data: np.ndarray) -> dict:
+    cycles, nb = data.shape
+    padded = np.zeros((cycles, ((nb + 7) // 8 + 1) * 8), dtype=np.uint8)
+    padded[:, :nb] = data
+    words = padded.view("<u8").astype(np.uint64, copy=False)
     out = {}
     for f in fields:
-        if f.width > _WORD_FIELD:
-            if bits is None:
-                bits = np.unpackbits(data, axis=1, bitorder="little")
-            fbits = bits[:, f.offset : f.offset + f.n * f.width].reshape(-1, f.n, f.width)
-            weights = np.uint64(1) << np.arange(f.width, dtype=np.uint64)
-            values = (fbits.astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)
-        else:
-            first, shift = _field_bytes(f)
-            gathered = np.ascontiguousarray(padded[:, first[:, None] + np.arange(8)])
-            words = gathered.view("<u8").reshape(cycles, f.n)
-            values = (words >> shift) & np.uint64((1 << f.width) - 1)
+        first, shift = _field_words(f)
+        values = words[:, first] >> shift
+        spill = shift + np.uint64(f.width) > np.uint64(64)
+        if spill.any():
+            values[:, spill] |= words[:, first[spill] + 1] << (np.uint64(64) - shift[spill])
+        values &= _mask(f.width)
         values = values.view(np.int64)
         if f.signed and f.width < 64:  # sign-extend: up to bit 63, then back down arithmetically
             values = (values << (64 - f.width)) >> (64 - f.width)
@@ -681,24 +690,133 @@ endmodule
 """
 
 
-def _build_bulk(sim: str, verilog: str, tb: str, waves: bool) -> Path:
+#: The C++ main of the ``verilator-bulk`` simulation: raw stimulus bytes in, raw response
+#: bytes out, the clock stepped in C++ (no Verilog testbench, no text files).
+_VERILATOR_MAIN = """// neurogate verilator-bulk: sim CYCLES STIM RESP IN_BYTES OUT_BYTES [VCD]
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "Vng_top.h"
+#include "verilated.h"
+#if NG_TRACE
+#include "verilated_vcd_c.h"
+#endif
+
+template <class T> static void put(T& port, const uint8_t* src, size_t n) {
+    T value = 0;
+    std::memcpy(&value, src, n < sizeof(T) ? n : sizeof(T));
+    port = value;
+}
+template <std::size_t W> static void put(VlWide<W>& port, const uint8_t* src, size_t n) {
+    std::memset(port.data(), 0, sizeof(EData) * W);
+    std::memcpy(port.data(), src, n < sizeof(EData) * W ? n : sizeof(EData) * W);
+}
+template <class T> static void get(const T& port, uint8_t* dst, size_t n) {
+    T value = port;
+    std::memcpy(dst, &value, n < sizeof(T) ? n : sizeof(T));
+}
+template <std::size_t W> static void get(const VlWide<W>& port, uint8_t* dst, size_t n) {
+    std::memcpy(dst, port.data(), n < sizeof(EData) * W ? n : sizeof(EData) * W);
+}
+
+int main(int argc, char** argv) {
+    if (argc < 6) {
+        std::fprintf(stderr, "usage: sim CYCLES STIM RESP IN_BYTES OUT_BYTES [VCD]\\n");
+        return 2;
+    }
+    const long cycles = std::atol(argv[1]);
+    const size_t ib = std::atol(argv[4]), ob = std::atol(argv[5]);
+    std::vector<uint8_t> stim(ib * cycles), resp(ob * cycles);
+    if (NG_STIM && cycles > 0) {
+        FILE* f = std::fopen(argv[2], "rb");
+        if (!f || std::fread(stim.data(), ib, cycles, f) != (size_t)cycles) {
+            std::fprintf(stderr, "cannot read %ld cycles of stimulus from %s\\n", cycles, argv[2]);
+            return 1;
+        }
+        std::fclose(f);
+    }
+    auto ctx = std::make_unique<VerilatedContext>();
+    auto top = std::make_unique<Vng_top>(ctx.get());
+    uint64_t t = 0;
+#if NG_TRACE
+    ctx->traceEverOn(true);
+    VerilatedVcdC vcd;
+    if (argc > 6) {
+        top->trace(&vcd, 99);
+        vcd.open(argv[6]);
+    }
+#define DUMP() do { if (argc > 6) vcd.dump(t); } while (0)
+#else
+#define DUMP() do {} while (0)
+#endif
+    // one rising edge with rst high, then per cycle: inputs with the falling edge, outputs
+    // read before the rising edge (as every other backend)
+    top->clk = 0;
+    top->rst = 1;
+    top->eval();
+    DUMP();
+    t += 5;
+    top->clk = 1;
+    top->eval();
+    DUMP();
+    t += 5;
+    top->rst = 0;
+    for (long c = 0; c < cycles; c++) {
+        top->clk = 0;
+#if NG_STIM
+        put(top->stim, &stim[c * ib], ib);
+#endif
+        top->eval();
+        DUMP();
+        t += 5;
+        get(top->resp, &resp[c * ob], ob);
+        top->clk = 1;
+        top->eval();
+        DUMP();
+        t += 5;
+    }
+#if NG_TRACE
+    if (argc > 6) vcd.close();
+#endif
+    top->final();
+    FILE* f = std::fopen(argv[3], "wb");
+    if (!f || std::fwrite(resp.data(), 1, resp.size(), f) != resp.size()) {
+        std::fprintf(stderr, "cannot write the responses to %s\\n", argv[3]);
+        return 1;
+    }
+    std::fclose(f);
+    return 0;
+}
+"""
+
+
+def _build_bulk(sim: str, verilog: str, in_width: int, out_width: int, waves: bool) -> Path:
     if sim == "icarus":
         verilog = _icarus_verilog(verilog)
+        tb = _bulk_testbench(in_width, out_width)
+    else:
+        tb = _VERILATOR_MAIN
     key = f"{sim}-bulk-{_digest(verilog, tb, _tool_id(sim), *_VERILATOR_ARGS, str(waves))}"
 
     def build(folder: Path) -> None:
         (folder / f"{_TOP}.v").write_text(verilog)
-        (folder / f"{_BULK_TOP}.v").write_text(tb)
         log = folder / "build.log"
-        srcs = [str(folder / f"{_BULK_TOP}.v"), str(folder / f"{_TOP}.v")]
         if sim == "verilator":
+            (folder / "main.cpp").write_text(tb)
+            flags = f"-DNG_STIM={int(bool(in_width))} -DNG_TRACE={int(waves)}"
             cmd = [
-                "verilator", "--binary", "-j", "0", "--top-module", _BULK_TOP,
-                "-CFLAGS", "-std=c++20",  # --timing needs C++20 coroutines
-                "-Mdir", str(folder / "obj"), "-o", str(folder / "sim"),
-                *_VERILATOR_ARGS, *(["--trace"] if waves else []), *srcs,
+                "verilator", "--cc", "--exe", "--build", "-j", "0", "--top-module", _TOP,
+                "-CFLAGS", flags, "-Mdir", str(folder / "obj"), "-o", str(folder / "sim"),
+                *_VERILATOR_ARGS, *(["--trace"] if waves else []),
+                str(folder / "main.cpp"), str(folder / f"{_TOP}.v"),
             ]  # fmt: skip
         else:
+            (folder / f"{_BULK_TOP}.v").write_text(tb)
+            srcs = [str(folder / f"{_BULK_TOP}.v"), str(folder / f"{_TOP}.v")]
             cmd = ["iverilog", "-g2012", "-s", _BULK_TOP, "-o", str(folder / "sim.vvp"), *srcs]
         with _environ(_sim_env(sim)), open(log, "w") as f:
             proc = subprocess.run(cmd, cwd=folder, stdout=f, stderr=subprocess.STDOUT)
@@ -709,29 +827,41 @@ def _build_bulk(sim: str, verilog: str, tb: str, waves: bool) -> Path:
     return _cached_build(key, build)
 
 
+def _write_stim(path: Path, in_fields, in_width, arrays, cycles, text: bool) -> None:
+    """Write the packed stimulus, 8192 cycles at a time (raw bytes, or hex lines)."""
+    with open(path, "wb") as f:
+        if in_width:
+            for start in range(0, cycles, 1 << 13):
+                rows = slice(start, min(cycles, start + (1 << 13)))
+                data = _pack(in_fields, in_width, arrays, cycles, rows)
+                f.write(_hex_lines(data) if text else data.tobytes())
+
+
 def _run_bulk(sim, verilog, in_width, out_width, in_fields, arrays, cycles, vcd):
-    tb = _bulk_testbench(in_width, out_width)
-    folder = _build_bulk(sim, verilog, tb, waves=bool(vcd))
+    folder = _build_bulk(sim, verilog, in_width, out_width, waves=bool(vcd))
+    ib, ob = _nbytes(in_width), _nbytes(out_width)
     with tempfile.TemporaryDirectory(prefix="neurogate-bulk-") as tmp:
         run_dir = Path(tmp)
-        stim_path, resp_path = run_dir / "stim.hex", run_dir / "resp.hex"
-        with open(stim_path, "wb") as f:
-            if in_width:
-                for start in range(0, cycles, 1 << 16):
-                    rows = slice(start, min(cycles, start + (1 << 16)))
-                    f.write(_hex_lines(_pack(in_fields, in_width, arrays, cycles, rows)))
-        plus = [f"+cycles={cycles}", f"+stim={stim_path}", f"+resp={resp_path}"]
-        if vcd:
-            plus.append(f"+vcd={Path(vcd).resolve()}")
-        sim_exe = folder / ("sim" if sim == "verilator" else "sim.vvp")
-        cmd = [str(sim_exe)] if sim == "verilator" else ["vvp", "-n", str(sim_exe)]
+        text = sim == "icarus"
+        stim_path = run_dir / ("stim.hex" if text else "stim.bin")
+        resp_path = run_dir / ("resp.hex" if text else "resp.bin")
+        _write_stim(stim_path, in_fields, in_width, arrays, cycles, text)
+        if sim == "verilator":
+            cmd = [str(folder / "sim"), str(cycles), str(stim_path), str(resp_path), str(ib),
+                   str(ob), *([str(Path(vcd).resolve())] if vcd else [])]  # fmt: skip
+        else:
+            cmd = ["vvp", "-n", str(folder / "sim.vvp"), f"+cycles={cycles}",
+                   f"+stim={stim_path}", f"+resp={resp_path}",
+                   *([f"+vcd={Path(vcd).resolve()}"] if vcd else [])]  # fmt: skip
         log = run_dir / "sim.log"
         with open(log, "w") as f:
-            proc = subprocess.run(cmd + plus, cwd=run_dir, stdout=f, stderr=subprocess.STDOUT)
+            proc = subprocess.run(cmd, cwd=run_dir, stdout=f, stderr=subprocess.STDOUT)
         if proc.returncode:
             tail = _log_tail(log)
             raise CosimError(f"{sim} simulation failed (exit {proc.returncode}); log:\n{tail}")
-        return _parse_hex_lines(resp_path.read_bytes(), _nbytes(out_width))
+        if text:
+            return _parse_hex_lines(resp_path.read_bytes(), ob)
+        return np.fromfile(resp_path, dtype=np.uint8).reshape(cycles, ob)
 
 
 # -- the backends -------------------------------------------------------------------------------
