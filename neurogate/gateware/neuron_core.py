@@ -21,7 +21,9 @@ third. The kernel's other parameters are its constants. The memories are, by ``m
   pysim) each block is a :class:`~amaranth.lib.memory.Memory` with the same one-port timing.
 
 The parameter memory is block RAM (EBR with ``"spram"`` too) and the spike FIFO is in block RAM
-(or flip-flops) in every case.
+(or flip-flops) in every case. A kernel's tables read across a pipeline cut
+(:meth:`NeuronKernel.stage`) are ROMs in block RAM as well; :meth:`NeuronCore.max_neurons` and
+:meth:`NeuronCore.blocks` do not count them.
 
 Timestep. A one-cycle ``step`` strobe while ``busy`` is low starts a timestep (a strobe while
 busy is ignored). The sequencer visits neurons ``0 .. n_neurons - 1`` in order, one per clock,
