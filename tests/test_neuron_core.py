@@ -939,10 +939,21 @@ class BadStages(ShiftLIF):
         return -1
 
 
+class FloatStages(ShiftLIF):
+    name = "test_float_stages"
+
+    @property
+    def pipeline_stages(self):
+        return 1.0
+
+
 def test_pipeline_stages_must_be_valid():
     msg = "neuron core kernel pipeline_stages must be an int >= 0, not -1"
     with pytest.raises(ValueError, match=f"^{re.escape(msg)}$"):
         NeuronCore(BadStages(), 4)
+    msg = "neuron core kernel pipeline_stages must be an int >= 0, not 1.0"
+    with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
+        NeuronCore(FloatStages(), 4)
 
 
 def test_pipelined_kernel_parallel_wrapper_is_bit_true(rng_seed):

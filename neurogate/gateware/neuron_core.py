@@ -229,9 +229,8 @@ class NeuronCore:
             raise ValueError(f"neuron core memory must be one of {choices}, not {memory!r}")
         stages = kernel.pipeline_stages
         if not isinstance(stages, int | np.integer) or isinstance(stages, bool) or stages < 0:
-            raise ValueError(
-                f"neuron core kernel pipeline_stages must be an int >= 0, not {stages!r}"
-            )
+            error = ValueError if isinstance(stages, int | np.integer) else TypeError
+            raise error(f"neuron core kernel pipeline_stages must be an int >= 0, not {stages!r}")
         if fifo_depth is None:
             fifo_depth = 8 + int(stages)
         for key, value, lo, hi in (
