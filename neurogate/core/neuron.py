@@ -71,6 +71,12 @@ The rules, on every path through the update:
   ``x >> k`` keeps the width of ``x``, so write ``x.shift_right(k)`` (``k`` bits narrower) or
   slice a value to its range before a cut.
 
+Where to cut: on the ECP5 a wide product (several MULT18X18D and the adders of their partial
+products, with the routes to and from the multiplier blocks) takes most of a 20 ns cycle, so
+``hh_stn`` has levels that are each one multiply of registered values, or adds and a clip, and
+its 1000-neuron core runs at 56 MHz (benchmarks/README.md). :func:`spread_cuts` places a
+kernel's ``stages`` cuts among its candidate points.
+
 The core checks what it can see while it elaborates: the number of cuts, and that no value
 from before a cut is mixed with one after it (a ``state["v"]`` left in after the first cut
 raises ``ValueError`` naming it). Values that only reach the update through signals the kernel
