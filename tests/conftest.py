@@ -38,3 +38,21 @@ def rng(rng_seed) -> np.random.Generator:
 def pm():
     """A fresh plugin manager with the built-ins only (no installed entry points)."""
     return ng.get_plugin_manager(autoload=False)
+
+
+@pytest.fixture
+def require_backend():
+    """Return ``require(name)``: skip the test, with the reason, when backend ``name`` is absent."""
+
+    def require(name: str) -> None:
+        reason = ng.sim.available_backends()[name].unavailable_reason()
+        if reason:
+            pytest.skip(f"backend {name!r} is unavailable: {reason}")
+
+    return require
+
+
+@pytest.fixture
+def quick_builds(monkeypatch):
+    """Compile the Verilator models at -O0: several times faster, and test runs are short."""
+    monkeypatch.setenv("NEUROGATE_VERILATOR_OPT", "-O0")

@@ -59,18 +59,6 @@ def _value_components() -> list:
     return comps
 
 
-def _skip_unless(backend: str) -> None:
-    reason = ng.sim.available_backends()[backend].unavailable_reason()
-    if reason:
-        pytest.skip(f"backend {backend!r} is unavailable: {reason}")
-
-
-@pytest.fixture
-def quick_builds(monkeypatch):
-    """Compile the Verilator models at -O0: several times faster, and runs here are short."""
-    monkeypatch.setenv("NEUROGATE_VERILATOR_OPT", "-O0")
-
-
 def _check_all(comps, backend, rng_seed, steps, n=2):
     """Run every component on ``backend`` in one simulation; compare each with its model."""
     stims = [ng.sim.random_inputs(c, steps, n, seed=rng_seed + i) for i, c in enumerate(comps)]
@@ -92,8 +80,8 @@ def _check_all(comps, backend, rng_seed, steps, n=2):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["verilator", "icarus"])
-def test_every_value_component_matches_model(backend, rng_seed, quick_builds):
-    _skip_unless(backend)
+def test_every_value_component_matches_model(backend, rng_seed, quick_builds, require_backend):
+    require_backend(backend)
     comps = _value_components()
     assert len(comps) > 40
     _check_all(comps, backend, rng_seed, steps=120)
@@ -101,8 +89,8 @@ def test_every_value_component_matches_model(backend, rng_seed, quick_builds):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["verilator-bulk", "icarus-bulk"])
-def test_bulk_backends_match_model(backend, rng_seed, quick_builds):
-    _skip_unless(backend)
+def test_bulk_backends_match_model(backend, rng_seed, quick_builds, require_backend):
+    require_backend(backend)
     comps = [ng.component(name, **params) for name, params in BULK_SET]
     _check_all(comps, backend, rng_seed, steps=3000, n=2)
 
@@ -124,8 +112,8 @@ KNOWN = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["verilator", "icarus", "verilator-bulk", "icarus-bulk"])
-def test_known_answers(backend, quick_builds):
-    _skip_unless(backend)
+def test_known_answers(backend, quick_builds, require_backend):
+    require_backend(backend)
     jobs = [(ng.component(name, **params), {k: np.array(v) for k, v in stim.items()})
             for name, params, stim, _ in KNOWN]  # fmt: skip
     outs = cosim.run_many(jobs, backend)
@@ -136,8 +124,8 @@ def test_known_answers(backend, quick_builds):
 
 # -- the single-component API, waveforms, caching -----------------------------------------------
 @pytest.mark.slow
-def test_run_api_vcd_and_cache(tmp_path, rng_seed, monkeypatch, quick_builds):
-    _skip_unless("verilator")
+def test_run_api_vcd_and_cache(tmp_path, rng_seed, monkeypatch, quick_builds, require_backend):
+    require_backend("verilator")
     monkeypatch.setenv("NEUROGATE_CACHE_DIR", str(tmp_path / "cache"))
     lif = ng.component("lif", v_threshold=200, refractory=1)
     stim = ng.sim.random_inputs(lif, steps=40, n=2, seed=rng_seed)
@@ -269,8 +257,8 @@ def test_run_many_refuses_other_backends():
 
 # -- neurogate verify ---------------------------------------------------------------------------
 @pytest.mark.slow
-def test_cli_verify_with_verilator(capsys):
-    _skip_unless("verilator")
+def test_cli_verify_with_verilator(capsys, require_backend):
+    require_backend("verilator")
     from neurogate.cli import main
 
     argv = ["verify", "lif", "-p", "v_threshold=200", "--n", "2", "--steps", "60", "--seed", "4"]

@@ -121,17 +121,10 @@ def _late():
     return net, {"x": [[1], [0], [1], [0], [0], [0]]}
 
 
-def _skip_unless(backend: str) -> None:
-    reason = ng.sim.available_backends()[backend].unavailable_reason()
-    if reason:
-        pytest.skip(f"backend {backend!r} is unavailable: {reason}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["verilator", "icarus"])
-def test_networks_equal_the_model(backend, rng_seed, monkeypatch):
-    _skip_unless(backend)
-    monkeypatch.setenv("NEUROGATE_VERILATOR_OPT", "-O0")
+def test_networks_equal_the_model(backend, rng_seed, require_backend, quick_builds):
+    require_backend(backend)
     rng = np.random.default_rng(rng_seed)
     jobs = [
         _three_layer(rng), _merge(rng), _stochastic(rng), _mesh(rng), _late(),
@@ -156,9 +149,9 @@ def test_networks_equal_the_model(backend, rng_seed, monkeypatch):
 
 
 @pytest.mark.slow
-def test_sim_run_and_compare_take_cosim_backends(rng_seed, monkeypatch):
+def test_sim_run_and_compare_take_cosim_backends(rng_seed, require_backend):
     """``ng.sim.run(net, backend="icarus")`` and ``compare(..., backends=...)``."""
-    _skip_unless("icarus")
+    require_backend("icarus")
     net, inputs = _late()
     got = ng.sim.run(net, inputs, backend="icarus")
     assert got["p"]["v"][:, 0].tolist() == [0, 0, 0, 7, 7, 14]
@@ -167,10 +160,10 @@ def test_sim_run_and_compare_take_cosim_backends(rng_seed, monkeypatch):
 
 
 @pytest.mark.slow
-def test_cli_verify_design_on_icarus(capsys):
+def test_cli_verify_design_on_icarus(capsys, require_backend):
     from neurogate.cli import main
 
-    _skip_unless("icarus")
+    require_backend("icarus")
     design = str(EXAMPLES / "feedforward.toml")
     argv = ["verify", design, "--backends", "model,pysim,icarus", "--steps", "8", "--seed", "2"]
     assert main(argv) == 0

@@ -93,21 +93,12 @@ def _same_run(a: streams.StreamRun, b: streams.StreamRun, what: str) -> None:
             assert np.array_equal(mine[key], theirs[key]), f"{what}: {trace} of {key!r} differ"
 
 
-@pytest.fixture
-def quick_builds(monkeypatch):
-    monkeypatch.setenv("NEUROGATE_VERILATOR_OPT", "-O0")
-
-
-def _skip_unless(backend: str) -> None:
-    reason = ng.sim.available_backends()[backend].unavailable_reason()
-    if reason:
-        pytest.skip(f"backend {backend!r} is unavailable: {reason}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["verilator", "icarus"])
-def test_every_stream_component_equals_pysim_cycle_for_cycle(backend, rng, quick_builds):
-    _skip_unless(backend)
+def test_every_stream_component_equals_pysim_cycle_for_cycle(
+    backend, rng, quick_builds, require_backend
+):
+    require_backend(backend)
     comps = _stream_components()
     assert {c.name for c in comps} >= {"aer_encoder", "aer_decoder", "aer_merge", "dense",
                                        "mesh_router", "priority_queue", "routing_table",
@@ -165,9 +156,9 @@ class BrokenRelay(Relay):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["verilator", "icarus"])
-def test_stream_model_check_on_cosim(backend, rng_seed, quick_builds):
+def test_stream_model_check_on_cosim(backend, rng_seed, quick_builds, require_backend):
     """check_bit_true runs a stream component's transaction model against co-simulation."""
-    _skip_unless(backend)
+    require_backend(backend)
     (result,) = check_bit_true(Relay(), backends=("model", "pysim", backend), steps=30,
                                seed=rng_seed)  # fmt: skip
     assert result.backends == ("model", "pysim", backend)
@@ -183,9 +174,9 @@ def test_stream_model_check_on_cosim(backend, rng_seed, quick_builds):
 
 
 @pytest.mark.slow
-def test_protocol_error_comes_back_from_the_simulator(quick_builds):
+def test_protocol_error_comes_back_from_the_simulator(quick_builds, require_backend):
     """A bench program's exception inside cocotb is raised here, with its message."""
-    _skip_unless("verilator")
+    require_backend("verilator")
 
     class Flaky(wiring.Component):
         """Offers each payload for one cycle only: breaks the stream rules when not taken."""
