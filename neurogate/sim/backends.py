@@ -15,7 +15,7 @@ from amaranth.sim import Simulator
 from neurogate.core.component import Component
 from neurogate.core.hookspecs import hookimpl
 
-__all__ = ["Backend", "ModelBackend", "PysimBackend", "reset"]
+__all__ = ["Backend", "ModelBackend", "PysimBackend", "Side", "reset"]
 
 
 async def reset(ctx, domain: ClockDomain) -> None:
@@ -96,18 +96,22 @@ class ModelBackend(Backend):
         return {key: out[key] for key in component.outputs}
 
 
-class _Instances(Elaboratable):
-    """``n`` copies of a component's gateware side by side, for one simulation."""
+class Side(Elaboratable):
+    """Several gateware objects side by side in one ``sync`` domain, for one simulation.
 
-    def __init__(self, component: Component, n: int):
-        self.duts = [component.create() for _ in range(n)]
+    They are submodules ``<prefix>0``, ``<prefix>1``, ...; :func:`reset` drives the domain.
+    """
+
+    def __init__(self, duts, prefix: str = "u"):
+        self.duts = list(duts)
+        self.prefix = prefix
         self.domain = ClockDomain("sync")
 
     def elaborate(self, platform):
         m = Module()
         m.domains.sync = self.domain
         for i, dut in enumerate(self.duts):
-            m.submodules[f"u{i}"] = dut
+            m.submodules[f"{self.prefix}{i}"] = dut
         return m
 
 
@@ -118,7 +122,7 @@ class PysimBackend(Backend):
     description = "Amaranth simulator (async testbench, one clock per step)"
 
     def run(self, component, inputs, steps, n, *, progress=None, vcd=None):
-        top = _Instances(component, n)
+        top = Side(component.create() for _ in range(n))
         latency = component.latency
         in_names = list(component.inputs)
         out_names = list(component.outputs)

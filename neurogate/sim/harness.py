@@ -54,12 +54,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 
-from amaranth.hdl import ClockDomain, Elaboratable, Module
 from amaranth.lib import data, wiring
 
 from neurogate.core.component import Component
 
-from .backends import reset, simulate
+from .backends import Side, reset, simulate
 
 __all__ = [
     "GATEWARE_BACKENDS",
@@ -167,19 +166,6 @@ class _PysimIO:
         await self._ctx.tick()
 
 
-class _Duts(Elaboratable):
-    def __init__(self, gateware):
-        self.gateware = gateware
-        self.domain = ClockDomain("sync")
-
-    def elaborate(self, platform):
-        m = Module()
-        m.domains.sync = self.domain
-        for k, gw in enumerate(self.gateware):
-            m.submodules[f"d{k}"] = gw
-        return m
-
-
 def _gateware(dut) -> wiring.Component:
     return dut.create() if isinstance(dut, Component) else dut
 
@@ -212,7 +198,7 @@ def run(duts: Sequence, program: Callable, configs: Sequence, backend: str = "py
         _backend(backend)  # a missing simulator says what to install
         return run_program(backend, list(duts), name, list(configs), vcd=vcd)
     gateware = [_gateware(d) for d in duts]
-    top = _Duts(gateware)
+    top = Side(gateware, prefix="d")
     ports = {}
     for k, gw in enumerate(gateware):
         for key, (_, _, value) in port_map(gw).items():
